@@ -1,0 +1,16 @@
+//! A `no_std`, allocation-free client core for the Sage Intacct XML API's
+//! `getAPISession` function.
+// NOTE: the crate documentation is written once the modules settle.
+
+#![no_std]
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+#[cfg(test)]
+extern crate std;
+
+#[macro_use]
+mod fmt;
+
+pub mod http;
+pub mod transport;
