@@ -13,4 +13,7 @@ extern crate std;
 mod fmt;
 
 pub mod http;
+mod redact;
+pub mod request;
 pub mod transport;
+pub mod xml;
