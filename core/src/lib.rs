@@ -12,8 +12,10 @@ extern crate std;
 #[macro_use]
 mod fmt;
 
+pub mod endpoint;
 pub mod http;
 mod redact;
 pub mod request;
+pub mod time;
 pub mod transport;
 pub mod xml;
