@@ -16,6 +16,7 @@ pub mod endpoint;
 pub mod http;
 mod redact;
 pub mod request;
+pub mod response;
 pub mod time;
 pub mod transport;
 pub mod xml;

@@ -178,3 +178,109 @@ fn sequential_control_ids_count_up() {
     assert!(id.ends_with("-1"));
     assert!(id.len() <= CONTROL_ID_CAPACITY);
 }
+
+/// Collects the decoded text of every leaf element, by local name, in
+/// document order, plus the `controlid` attribute of `function`.
+fn read_back(xml: &str) -> Vec<(String, String)> {
+    use crate::xml::text::XmlText;
+    use xmlparser::{ElementEnd, Token, Tokenizer};
+
+    let mut out = Vec::new();
+    let mut open: Vec<(&str, usize)> = Vec::new();
+    for token in Tokenizer::from(xml) {
+        match token.unwrap() {
+            Token::ElementStart { local, .. } => open.push((local.as_str(), 0)),
+            Token::Attribute { local, value, .. } => {
+                let text = XmlText::validate(value.as_str()).unwrap();
+                out.push((std::format!("@{}", local.as_str()), text.to_string()));
+            }
+            Token::ElementEnd {
+                end: ElementEnd::Open,
+                span,
+            } => {
+                if let Some(top) = open.last_mut() {
+                    top.1 = span.end();
+                }
+            }
+            Token::ElementEnd {
+                end: ElementEnd::Close(_, local),
+                span,
+            } => {
+                let (name, start) = open.pop().unwrap();
+                assert_eq!(name, local.as_str());
+                let raw = &xml[start..span.start()];
+                if !raw.contains('<') {
+                    out.push((name.into(), XmlText::validate(raw).unwrap().to_string()));
+                }
+            }
+            Token::ElementEnd {
+                end: ElementEnd::Empty,
+                ..
+            } => {
+                let (name, _) = open.pop().unwrap();
+                out.push((name.into(), String::new()));
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+fn value_of<'v>(fields: &'v [(String, String)], name: &str) -> Vec<&'v str> {
+    fields
+        .iter()
+        .filter(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
+        .collect()
+}
+
+use std::string::ToString;
+
+proptest::proptest! {
+    #[test]
+    fn request_round_trips_unicode_values(
+        sender_id in "\\PC{1,24}",
+        sender_password in ".{1,24}",
+        user_id in "[\\PC\t\r\n]{1,24}",
+        company_id in "\\PC{1,24}",
+        password in "[\\PC\t\r\n]{1,24}",
+        entity in "\\PC{1,24}",
+        control_id in "\\PC{1,16}",
+    ) {
+        let request = Request {
+            control: Control::new(
+                Sender { sender_id: &sender_id, sender_password: &sender_password },
+                &control_id,
+            ),
+            authentication: Authentication::Login(Login {
+                user_id: &user_id,
+                company_id: &company_id,
+                password: &password,
+                location_id: None,
+            }),
+            function_control_id: &control_id,
+            function: GetApiSession::entity(&entity),
+        };
+        let invalid = [&sender_id, &sender_password, &user_id, &company_id, &password, &entity, &control_id]
+            .iter()
+            .any(|v| v.chars().any(|c| !crate::xml::escape::is_xml_char(c)));
+        match request.encoded_len() {
+            Err(RequestError::InvalidChar(_)) => proptest::prop_assert!(invalid),
+            Err(other) => proptest::prop_assert!(false, "unexpected error {:?}", other),
+            Ok(len) => {
+                proptest::prop_assert!(!invalid);
+                let mut buf = std::vec![0u8; len];
+                proptest::prop_assert_eq!(request.write_to_slice(&mut buf), Ok(len));
+                let xml = String::from_utf8(buf).unwrap();
+                let fields = read_back(&xml);
+                proptest::prop_assert_eq!(value_of(&fields, "senderid"), std::vec![sender_id.as_str()]);
+                proptest::prop_assert_eq!(value_of(&fields, "password"), std::vec![sender_password.as_str(), password.as_str()]);
+                proptest::prop_assert_eq!(value_of(&fields, "userid"), std::vec![user_id.as_str()]);
+                proptest::prop_assert_eq!(value_of(&fields, "companyid"), std::vec![company_id.as_str()]);
+                proptest::prop_assert_eq!(value_of(&fields, "locationid"), std::vec![entity.as_str()]);
+                proptest::prop_assert_eq!(value_of(&fields, "controlid"), std::vec![control_id.as_str()]);
+                proptest::prop_assert_eq!(value_of(&fields, "@controlid"), std::vec![control_id.as_str()]);
+            }
+        }
+    }
+}
