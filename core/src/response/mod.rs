@@ -361,7 +361,8 @@ impl<'a> Response<'a> {
             .control
             .status
             .is_none_or(|s| Status::from_text(&s) != Status::Success);
-        if !control_ok && !(control_failed && self.control.control_id.is_none()) {
+        let echo_left_out = control_failed && self.control.control_id.is_none();
+        if !(control_ok || echo_left_out) {
             return Err(ResponseError::ControlIdMismatch { field: "controlid" });
         }
         if let Some(result) = self.result {
