@@ -126,7 +126,8 @@ enum Source {
 /// final head intact, so [`Response`] refers into it. The body buffer
 /// receives the decoded body: raw chunked input is read into the body buffer
 /// and decoded in place, so the body buffer needs room only for the decoded
-/// body. Interim `1xx` responses are skipped. The reader does no I/O: the
+/// body. The body always starts at the first byte of the body buffer, so
+/// after the reader is dropped, `body_buf[..body.len()]` is still the body. Interim `1xx` responses are skipped. The reader does no I/O: the
 /// caller loops
 ///
 /// 1. read from the stream into [`ResponseReader::read_buffer`],
