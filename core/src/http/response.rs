@@ -1455,6 +1455,22 @@ mod tests {
     }
 
     #[test]
+    fn body_starts_body_buffer() {
+        let input = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n";
+        let mut head_buf = [0u8; 64];
+        let mut body_buf = [0u8; 32];
+        let body_len = {
+            let mut reader = ResponseReader::new(&mut head_buf, &mut body_buf);
+            for &byte in input.iter() {
+                reader.read_buffer().unwrap()[0] = byte;
+                reader.advance(1).unwrap();
+            }
+            reader.response().unwrap().body.len()
+        };
+        assert_eq!(&body_buf[..body_len], b"abcde");
+    }
+
+    #[test]
     fn every_split_size_same_result() {
         let responses: [&[u8]; 7] = [
             CONTENT_LENGTH_RESPONSE,
