@@ -1,6 +1,116 @@
 //! A `no_std`, allocation-free client core for the Sage Intacct XML API's
 //! `getAPISession` function.
-// NOTE: the crate documentation is written once the modules settle.
+//!
+//! The crate turns credentials into an API session (the `sessionid`, the
+//! `endpoint` it is tied to and the entity `locationid`) over any byte
+//! stream a [`transport::Transport`] opens, and keeps track of the session's
+//! sliding timeout. It runs on a microcontroller without a heap: every
+//! buffer is the caller's or has a documented capacity.
+//!
+//! # Layers
+//!
+//! | module | what it does |
+//! |---|---|
+//! | [`request`] | writes the `request` envelope and `getAPISession`, escaped, with the exact length known first |
+//! | [`response`] | reads a response in one pass with `xmlparser` into borrowed values and typed errors |
+//! | [`http`] | writes the `POST` head and reads the response (Content-Length, chunked, close-delimited), sans-IO |
+//! | [`endpoint`] | parses endpoint URLs and enforces `https` on `intacct.com` |
+//! | [`time`] | converts ISO 8601 timestamps with a UTC offset to Unix seconds |
+//! | [`session`] | the session value and its projected timeout on a monotonic clock |
+//! | [`client`] | the blocking driver: connection reuse, retries with backoff |
+//! | [`transport`] | the trait a byte-stream provider implements |
+//!
+//! # Example
+//!
+//! Writing a request and reading a response need no network:
+//!
+//! ```
+//! use intacct_core::request::{Authentication, Control, GetApiSession, Login, Request, Sender};
+//! use intacct_core::response::{Location, Response};
+//!
+//! let request = Request {
+//!     control: Control::new(
+//!         Sender { sender_id: "my-sender", sender_password: "sender-secret" },
+//!         "ctl-1",
+//!     ),
+//!     authentication: Authentication::Login(Login {
+//!         user_id: "api-user",
+//!         company_id: "MY-COMPANY",
+//!         password: "user-secret",
+//!         location_id: None,
+//!     }),
+//!     function_control_id: "fn-1",
+//!     function: GetApiSession::entity("EAST"),
+//! };
+//! let mut buf = [0u8; 1024];
+//! let len = request.write_to_slice(&mut buf)?;
+//! assert_eq!(len, request.encoded_len()?);
+//!
+//! let body = br#"<?xml version="1.0" encoding="UTF-8"?>
+//! <response>
+//!   <control><status>success</status><controlid>ctl-1</controlid></control>
+//!   <operation>
+//!     <authentication><status>success</status><userid>api-user</userid>
+//!       <sessiontimestamp>2026-12-04T12:00:00-08:00</sessiontimestamp>
+//!       <sessiontimeout>2026-12-04T12:30:00-08:00</sessiontimeout></authentication>
+//!     <result><status>success</status><function>getAPISession</function>
+//!       <controlid>fn-1</controlid>
+//!       <data><api><sessionid>abc123..</sessionid>
+//!         <endpoint>https://api.intacct.com/ia/xml/xmlgw.phtml</endpoint>
+//!         <locationid>EAST</locationid></api></data></result>
+//!   </operation>
+//! </response>"#;
+//! let response = Response::parse(body)?;
+//! response.check_status(Some(200))?;
+//! response.check_control_ids("ctl-1", "fn-1")?;
+//! let session = response.api_session()?;
+//! assert_eq!(session.location, Location::Entity("EAST".try_into().unwrap()));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Over a network, [`client::Client`] does all of this: give it a
+//! [`transport::Transport`], a [`client::Timer`] and a
+//! [`request::ControlIdSource`], then call [`client::Client::get_session`].
+//! The `intacct-transport-std` crate provides all three for desktops.
+//!
+//! # Features
+//!
+//! - `defmt`: implements `defmt::Format` for the public types and sends the
+//!   crate's log messages to `defmt`.
+//! - `log`: sends the crate's log messages to the `log` crate. When both are
+//!   on, messages go to `log` only.
+//!
+//! No message and no `Debug`, `Display` or `defmt` output contains a
+//! password or a whole session id.
+//!
+//! # Capacities
+//!
+//! | value | capacity |
+//! |---|---|
+//! | `sessionid` | [`response::SESSION_ID_CAPACITY`] bytes |
+//! | `endpoint` | [`endpoint::ENDPOINT_CAPACITY`] bytes |
+//! | `locationid` | [`response::LOCATION_ID_CAPACITY`] bytes |
+//! | `userid`, `companyid` | [`response::USER_ID_CAPACITY`], [`response::COMPANY_ID_CAPACITY`] bytes |
+//! | `controlid` | [`request::CONTROL_ID_CAPACITY`] bytes |
+//! | error items kept | [`response::MAX_ERRORS`], more are counted |
+//! | error texts | [`response::ERROR_TEXT_CAPACITY`] bytes each, cut and flagged beyond |
+//! | element nesting | [`response::MAX_DEPTH`] |
+//! | HTTP headers | [`http::MAX_HEADERS`] |
+//!
+//! A value over its capacity is an error that names the field, except error
+//! texts, which are cut and flagged so the error itself is not lost. HTTP
+//! heads and bodies go into buffers the caller sizes
+//! ([`client::DEFAULT_HEAD_BUFFER`], [`client::DEFAULT_BODY_BUFFER`]).
+//!
+//! # Not supported
+//!
+//! - Functions other than `getAPISession` have no typed support yet, although
+//!   [`request::Function`] lets a caller write one and
+//!   [`response::ResultBlock::data`] returns its `data` element.
+//! - Several functions in one request, asynchronous (`policyid`) responses
+//!   and `transaction="true"` are not supported.
+//! - There is no async driver yet; the client is blocking.
+//! - Compressed responses are never asked for and not decoded.
 
 #![no_std]
 #![deny(missing_docs)]
