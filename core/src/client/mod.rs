@@ -441,13 +441,34 @@ fn exchange<C: embedded_io::Read + embedded_io::Write, E, F: Function>(
             kind,
         })
     };
-    if let Err(error) = head.write_to(stream) {
-        return write_failed(error.kind());
-    }
-    match request.write_to(stream) {
-        Ok(_) => {}
-        Err(WriteError::Io(error)) => return write_failed(error.kind()),
-        Err(WriteError::Invalid(error)) => return Attempt::Fail(ClientError::Request(error)),
+    // The body buffer is free until the response arrives, so the request is
+    // staged there and sent with one write: one TCP segment or TLS record
+    // burst instead of one per escaped value. A request larger than the
+    // buffer is streamed piece by piece instead.
+    let head_len = head.encoded_len();
+    let staged = match head.write_to_slice(buffers.body) {
+        Ok(_) => match request.write_to_slice(buffers.body.get_mut(head_len..).unwrap_or_default())
+        {
+            Ok(body_len) => Some(head_len + body_len),
+            Err(_) => None,
+        },
+        Err(_) => None,
+    };
+    let written = match staged {
+        Some(len) => stream
+            .write_all(buffers.body.get(..len).unwrap_or_default())
+            .map_err(|error| write_failed(error.kind())),
+        None => head
+            .write_to(stream)
+            .map_err(|error| write_failed(error.kind()))
+            .and_then(|()| match request.write_to(stream) {
+                Ok(_) => Ok(()),
+                Err(WriteError::Io(error)) => Err(write_failed(error.kind())),
+                Err(WriteError::Invalid(error)) => Err(Attempt::Fail(ClientError::Request(error))),
+            }),
+    };
+    if let Err(attempt) = written {
+        return attempt;
     }
     if let Err(error) = stream.flush() {
         return write_failed(error.kind());
