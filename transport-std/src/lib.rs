@@ -15,6 +15,9 @@
 //! resolved address, read [`DEFAULT_READ_TIMEOUT`] (60 s), write
 //! [`DEFAULT_WRITE_TIMEOUT`] (30 s).
 //!
+//! - [`StdTimer`] is the client's clock and delay, and [`UuidControlIds`]
+//!   gives each request a random UUID v4 `controlid`.
+//!
 //! # Features
 //!
 //! - `native-roots`: adds [`StdTransportBuilder::use_native_roots`], which
@@ -30,14 +33,18 @@
 #![forbid(unsafe_code)]
 
 mod connection;
+mod control_id;
 pub mod credentials;
 mod error;
 mod roots;
+mod timer;
 mod transport;
 
 pub use connection::StdConnection;
+pub use control_id::UuidControlIds;
 pub use credentials::{Credentials, CredentialsConfig, CredentialsError, MissingReason};
 pub use error::{ConnectAttempt, HandshakeFailure, TransportError};
+pub use timer::StdTimer;
 pub use transport::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT, DEFAULT_WRITE_TIMEOUT, StdTransport,
     StdTransportBuilder,
