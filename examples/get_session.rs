@@ -1,0 +1,243 @@
+//! Gets an Intacct API session and prints it.
+//!
+//! With no credentials configured (no `INTACCT_*` variables and no
+//! `~/.intacct/credentials.ini`), it starts the built-in simulator on
+//! loopback over HTTPS and signs in with its demo credentials. With
+//! credentials, it signs in to the real gateway.
+//!
+//! ```text
+//! cargo run --example get_session -- [--entity ID | --top-level] [--json]
+//! ```
+
+use intacct_core::client::{Buffers, Client, Config, DEFAULT_BODY_BUFFER, DEFAULT_HEAD_BUFFER};
+use intacct_core::endpoint::{AllowedOrigin, DEFAULT_ENDPOINT};
+use intacct_core::request::{Authentication, Login, Sender, SessionLocation};
+use intacct_core::session::Session;
+use intacct_e2e::{LocalGateway, demo_login, demo_sender};
+use intacct_transport_std::{Credentials, StdTimer, StdTransport, UuidControlIds};
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+Usage: get_session [--entity ID | --top-level] [--json]
+
+Gets an Intacct API session and prints its id (redacted), endpoint, location
+and projected timeout.
+
+  --entity ID   ask for a session for entity ID (getAPISession locationid)
+  --top-level   ask for a top-level session (empty locationid)
+  --json        print one JSON object instead of text
+  --help        print this help
+
+Without INTACCT_* variables or ~/.intacct/credentials.ini, the built-in
+simulator is started on 127.0.0.1 and its demo credentials are used.
+Set RUST_LOG=debug to see each connection and attempt.";
+
+struct Args {
+    location: Location,
+    json: bool,
+}
+
+enum Location {
+    Current,
+    TopLevel,
+    Entity(String),
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut args = Args {
+        location: Location::Current,
+        json: false,
+    };
+    let mut iter = std::env::args().skip(1);
+    while let Some(arg) = iter.next() {
+        match arg.as_str() {
+            "--entity" => {
+                let id = iter.next().ok_or("--entity needs an entity id")?;
+                if id.is_empty() {
+                    return Err("--entity needs a non-empty entity id".into());
+                }
+                args.location = Location::Entity(id);
+            }
+            "--top-level" => args.location = Location::TopLevel,
+            "--json" => args.json = true,
+            "--help" | "-h" => return Err(String::new()),
+            other => return Err(format!("unknown argument {other:?}")),
+        }
+    }
+    Ok(args)
+}
+
+fn main() -> ExitCode {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
+    let args = match parse_args() {
+        Ok(args) => args,
+        Err(message) if message.is_empty() => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(message) => {
+            eprintln!("error: {message}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let location = match &args.location {
+        Location::Current => SessionLocation::Current,
+        Location::TopLevel => SessionLocation::TopLevel,
+        Location::Entity(id) => SessionLocation::Entity(id),
+    };
+
+    let result = match Credentials::load() {
+        Ok(Some(credentials)) => real_gateway(&credentials, location),
+        Ok(None) => simulator(location),
+        Err(error) => Err(format!("credentials: {error}")),
+    };
+    match result {
+        Ok((session, source)) => {
+            print_session(&session, &source, args.json);
+            ExitCode::SUCCESS
+        }
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn real_gateway(
+    credentials: &Credentials,
+    location: SessionLocation<'_>,
+) -> Result<(Session, String), String> {
+    let endpoint = credentials
+        .endpoint_url
+        .as_deref()
+        .unwrap_or(DEFAULT_ENDPOINT);
+    let transport = StdTransport::new().map_err(|e| e.to_string())?;
+    let sender = Sender {
+        sender_id: &credentials.sender_id,
+        sender_password: &credentials.sender_password,
+    };
+    let login = Login {
+        user_id: &credentials.user_id,
+        company_id: &credentials.company_id,
+        password: &credentials.user_password,
+        location_id: credentials.entity_id.as_deref(),
+    };
+    let session = get_session(transport, Config::new(sender), endpoint, login, location)?;
+    Ok((session, format!("gateway {endpoint}")))
+}
+
+fn simulator(location: SessionLocation<'_>) -> Result<(Session, String), String> {
+    let gateway = LocalGateway::demo().map_err(|e| format!("starting the simulator: {e}"))?;
+    let transport = gateway.transport().map_err(|e| e.to_string())?;
+    let origins: Vec<AllowedOrigin<'_>> = gateway.allowed_origins();
+    let mut config = Config::new(demo_sender());
+    config.allowed_origins = &origins;
+    let session = get_session(
+        transport,
+        config,
+        gateway.https_url(),
+        demo_login(None),
+        location,
+    )?;
+    Ok((
+        session,
+        format!(
+            "built-in simulator at {} (no credentials configured)",
+            gateway.https_url()
+        ),
+    ))
+}
+
+fn get_session(
+    transport: StdTransport,
+    config: Config<'_>,
+    endpoint: &str,
+    login: Login<'_>,
+    location: SessionLocation<'_>,
+) -> Result<Session, String> {
+    let mut client = Client::new(transport, StdTimer::new(), UuidControlIds::new(), config);
+    let mut head = vec![0u8; DEFAULT_HEAD_BUFFER];
+    let mut body = vec![0u8; DEFAULT_BODY_BUFFER];
+    let mut buffers = Buffers {
+        head: &mut head,
+        body: &mut body,
+    };
+    let session = client
+        .get_session(
+            endpoint,
+            Authentication::Login(login),
+            location,
+            &mut buffers,
+        )
+        .map_err(|error| match error.gateway_error() {
+            // One line per gateway error item: errorno, texts, correction.
+            Some(gateway) => {
+                let status = gateway
+                    .http_status
+                    .map_or(String::new(), |s| format!(" (HTTP {s})"));
+                let mut text = format!(
+                    "the gateway's {} layer reported {}{status}",
+                    gateway.layer, gateway.status
+                );
+                for item in &gateway.errors {
+                    text.push_str(&format!("\n  {item}"));
+                }
+                if gateway.omitted > 0 {
+                    text.push_str(&format!("\n  and {} more errors not kept", gateway.omitted));
+                }
+                text
+            }
+            None => error.to_string(),
+        })?;
+    Ok(session)
+}
+
+fn print_session(session: &Session, source: &str, json: bool) {
+    let timeout_utc = session.projected_timeout().map(utc_text);
+    let timeout_local = session.projected_timeout().map(local_text);
+    let location = match &session.location {
+        intacct_core::response::Location::Unstated => "(not stated)".to_owned(),
+        intacct_core::response::Location::TopLevel => "top level".to_owned(),
+        intacct_core::response::Location::Entity(id) => id.to_string(),
+    };
+    if json {
+        let value = serde_json::json!({
+            "source": source,
+            "session_id": session.session_id.to_string(),
+            "endpoint": session.endpoint.as_str(),
+            "location": location,
+            "user_id": session.user_id.as_str(),
+            "company_id": session.company_id.as_str(),
+            "session_timeout_utc": timeout_utc,
+            "session_timeout_local": timeout_local,
+        });
+        println!("{value}");
+        return;
+    }
+    println!("Got an API session from the {source}");
+    println!("  session id: {} (redacted)", session.session_id);
+    println!("  endpoint:   {}", session.endpoint);
+    println!("  location:   {location}");
+    println!(
+        "  user:       {} in company {}",
+        session.user_id, session.company_id
+    );
+    match (timeout_utc, timeout_local) {
+        (Some(utc), Some(local)) => {
+            println!("  timeout:    {utc} (UTC), {local} (local time)");
+        }
+        _ => println!("  timeout:    unknown (the response had no sessiontimeout)"),
+    }
+}
+
+fn utc_text(seconds: i64) -> String {
+    intacct_core::time::Utc(seconds).to_string()
+}
+
+fn local_text(seconds: i64) -> String {
+    use chrono::TimeZone;
+    match chrono::Local.timestamp_opt(seconds, 0) {
+        chrono::LocalResult::Single(time) => time.format("%Y-%m-%d %H:%M:%S %:z").to_string(),
+        _ => utc_text(seconds),
+    }
+}
