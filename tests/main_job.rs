@@ -1,0 +1,82 @@
+//! Runs the README's main command, the `get_session` example, as a user
+//! would on a fresh machine: no credentials, so it starts the built-in
+//! simulator on loopback.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+/// The example binary that `cargo test` builds next to this test.
+fn example_binary() -> PathBuf {
+    let test_binary = std::env::current_exe().expect("test binary path");
+    let profile_dir = test_binary
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target/<profile>/deps");
+    profile_dir
+        .join("examples")
+        .join(format!("get_session{}", std::env::consts::EXE_SUFFIX))
+}
+
+fn run_example(args: &[&str]) -> std::process::Output {
+    let home = std::env::temp_dir().join(format!("intacct-main-job-{}", std::process::id()));
+    std::fs::create_dir_all(&home).unwrap();
+    let mut command = Command::new(example_binary());
+    command.args(args).env("HOME", &home).env_remove("RUST_LOG");
+    for (key, _) in std::env::vars() {
+        if key.starts_with("INTACCT_") {
+            command.env_remove(key);
+        }
+    }
+    let output = command.output().expect("the get_session example runs");
+    let _ = std::fs::remove_dir_all(&home);
+    output
+}
+
+#[test]
+fn main_job_prints_session_from_simulator() {
+    let output = run_example(&[]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "stdout: {stdout}\nstderr: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains("built-in simulator at https://localhost:"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("location:   top level"), "{stdout}");
+    assert!(stdout.contains("(redacted)"), "{stdout}");
+    assert!(stdout.contains("(UTC)"), "{stdout}");
+}
+
+#[test]
+fn main_job_json_for_entity() {
+    let output = run_example(&["--entity", "EAST", "--json"]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let value: serde_json::Value = serde_json::from_slice(&output.stdout).expect("one JSON object");
+    assert_eq!(value["location"], "EAST");
+    assert_eq!(value["company_id"], "DEMO-CO");
+    let id = value["session_id"].as_str().unwrap();
+    assert!(id.contains('…'), "the session id is redacted: {id}");
+}
+
+#[test]
+fn main_job_reports_gateway_errors() {
+    let output = run_example(&["--entity", "NORTH"]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("BL34000061"), "{stderr}");
+    assert!(stderr.contains("result layer"), "{stderr}");
+}
+
+#[test]
+fn main_job_rejects_unknown_arguments() {
+    let output = run_example(&["--bogus"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("unknown argument"));
+}
