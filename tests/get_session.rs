@@ -1,6 +1,10 @@
 //! End-to-end tests of `getAPISession` through the std transport and the
 //! blocking client against the simulator over real TCP and TLS on loopback.
 
+// The client's error holds the gateway's error texts inline (there is no
+// heap in the core), so results that carry it are large by design.
+#![allow(clippy::result_large_err)]
+
 use intacct_core::client::{
     Buffers, Client, ClientError, Config, DEFAULT_BODY_BUFFER, DEFAULT_HEAD_BUFFER, EndpointRole,
     RetryPolicy, Timer,
@@ -460,6 +464,7 @@ fn slow_response_times_out_then_retries() {
         .gateway
         .simulator
         .push_fault(Fault::Delay(Duration::from_secs(3)));
+
     let origins = fixture.gateway.allowed_origins();
     let mut config = Config::new(demo_sender());
     config.allowed_origins = &origins;
@@ -480,6 +485,7 @@ fn slow_response_times_out_then_retries() {
         head: &mut fixture.head,
         body: &mut fixture.body,
     };
+
     let session = client.get_session(
         fixture.gateway.https_url(),
         Authentication::Login(demo_login(None)),
@@ -547,6 +553,7 @@ fn returned_endpoint_must_pass_the_rule() {
         ..Options::default()
     };
     let mut fixture = Fixture::with(SimConfig::demo(), options);
+
     let addr = fixture.gateway.simulator.http_addr().unwrap();
     let origins = [AllowedOrigin {
         security: Security::Plain,
@@ -566,6 +573,7 @@ fn returned_endpoint_must_pass_the_rule() {
         head: &mut fixture.head,
         body: &mut fixture.body,
     };
+
     let url = format!("http://127.0.0.1:{}/ia/xml/xmlgw.phtml", addr.port());
     let error = client
         .get_session(

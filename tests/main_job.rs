@@ -5,7 +5,8 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-/// The example binary that `cargo test` builds next to this test.
+/// Returns the path of the example binary that `cargo test` builds next to
+/// this test.
 fn example_binary() -> PathBuf {
     let test_binary = std::env::current_exe().expect("test binary path");
     let profile_dir = test_binary

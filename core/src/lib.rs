@@ -115,9 +115,9 @@
 #![no_std]
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
-// Errors carry the gateway's error texts in fixed-capacity strings because
-// there is no heap to box them in; their size is documented with the
-// capacities in `response`.
+// Errors carry the gateway's error texts in fixed-capacity strings, because
+// there is no heap to box them in. The capacities in `response` set their
+// size.
 #![allow(clippy::result_large_err, clippy::large_enum_variant)]
 
 #[cfg(test)]

@@ -57,7 +57,8 @@ impl Lifetime {
         Some(self.session_timeout? - self.session_timestamp?)
     }
 
-    /// The clock reading at which the session expires, `None` when unknown.
+    /// Returns the clock reading at which the session expires, `None` when
+    /// unknown.
     pub fn expires_at_ms(&self) -> Option<u64> {
         let duration_s = self.duration_s()?;
         let duration_ms = u64::try_from(duration_s).unwrap_or(0).saturating_mul(1000);
@@ -127,13 +128,15 @@ impl Session {
         };
     }
 
-    /// The projected timeout in Unix seconds, as the gateway stated it.
+    /// Returns the projected timeout in Unix seconds, as the gateway stated
+    /// it.
     pub fn projected_timeout(&self) -> Option<i64> {
         self.lifetime.session_timeout
     }
 
-    /// Whether the session has expired at `now_ms`. `false` when the
-    /// lifetime is unknown: an unknown timeout is not an expired one.
+    /// Returns whether the session has expired at `now_ms`. An unknown
+    /// lifetime gives `false`, because an unknown timeout is not an expired
+    /// one.
     pub fn is_expired(&self, now_ms: u64) -> bool {
         self.lifetime.remaining_ms(now_ms) == Some(0)
     }

@@ -40,8 +40,8 @@ impl LocalGateway {
         Self::start(Config::demo(), Options::default())
     }
 
-    /// The allow-list entries for this simulator's listeners, and nothing
-    /// else.
+    /// Returns the allow-list entries for this simulator's listeners and
+    /// nothing else.
     pub fn allowed_origins(&self) -> Vec<AllowedOrigin<'_>> {
         self.origins
             .iter()
@@ -53,7 +53,8 @@ impl LocalGateway {
             .collect()
     }
 
-    /// A std transport that trusts this simulator's CA (and nothing else).
+    /// Builds a std transport that trusts this simulator's CA and nothing
+    /// else.
     pub fn transport(&self) -> Result<StdTransport, TransportError> {
         StdTransport::builder()
             .use_bundled_roots(false)
@@ -61,18 +62,18 @@ impl LocalGateway {
             .build()
     }
 
-    /// The HTTPS gateway URL.
+    /// Returns the HTTPS gateway URL.
     pub fn https_url(&self) -> &str {
         self.simulator.https_url().unwrap_or_default()
     }
 
-    /// The HTTP gateway URL.
+    /// Returns the HTTP gateway URL.
     pub fn http_url(&self) -> &str {
         self.simulator.http_url().unwrap_or_default()
     }
 }
 
-/// The demo sender credentials of [`Config::demo`].
+/// Returns the demo sender credentials of [`Config::demo`].
 pub fn demo_sender() -> Sender<'static> {
     Sender {
         sender_id: DEMO_SENDER_ID,
@@ -80,7 +81,7 @@ pub fn demo_sender() -> Sender<'static> {
     }
 }
 
-/// The demo user's login, optionally straight into an entity.
+/// Returns the demo user's login, optionally straight into an entity.
 pub fn demo_login(location_id: Option<&str>) -> Login<'_> {
     Login {
         user_id: DEMO_USER_ID,

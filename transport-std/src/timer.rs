@@ -12,7 +12,7 @@ pub struct StdTimer {
 }
 
 impl StdTimer {
-    /// A timer whose clock reads 0 now.
+    /// Creates a timer whose clock reads 0 now.
     pub fn new() -> Self {
         Self {
             start: Instant::now(),

@@ -51,7 +51,7 @@ impl<T: Timer + ?Sized> Timer for &mut T {
     }
 }
 
-/// How failed attempts are retried.
+/// The settings for retrying failed attempts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct RetryPolicy {
@@ -79,7 +79,7 @@ impl RetryPolicy {
         max_backoff_ms: 0,
     };
 
-    /// The delay after failed attempt number `attempt` (1-based).
+    /// Returns the delay after failed attempt number `attempt` (1-based).
     pub fn backoff_ms(&self, attempt: u8) -> u32 {
         let doublings = u32::from(attempt.saturating_sub(1)).min(31);
         self.initial_backoff_ms
@@ -157,7 +157,7 @@ pub struct Client<'a, T: Transport, M: Timer, I: ControlIdSource> {
     connection: Option<OpenConnection<T::Connection>>,
 }
 
-/// What one attempt produced.
+/// The outcome of one attempt.
 enum Attempt<E> {
     /// A complete response; keep or drop the connection as `keep_alive`.
     Done {
@@ -188,7 +188,7 @@ impl<'a, T: Transport, M: Timer, I: ControlIdSource> Client<'a, T, M, I> {
         &self.config
     }
 
-    /// The timer, for callers that share it.
+    /// Returns the timer, for callers that share it.
     pub fn timer(&self) -> &M {
         &self.timer
     }
@@ -201,7 +201,7 @@ impl<'a, T: Transport, M: Timer, I: ControlIdSource> Client<'a, T, M, I> {
     /// Requests an API session from `endpoint_url`.
     ///
     /// With [`Authentication::Login`] this signs in; with
-    /// [`Authentication::Session`] it asks for another session (another
+    /// [`Authentication::Session`] it requests another session (another
     /// entity, or the top level) from an existing one. The endpoint the
     /// gateway returns must pass the endpoint rule, since later calls send
     /// the session id there.
@@ -504,11 +504,13 @@ fn is_retryable_status(status: u16) -> bool {
     matches!(status, 502 | 503 | 504 | 524)
 }
 
-/// Interprets a response body: a gateway failure at any layer becomes
-/// [`ClientError::Response`] with the HTTP status recorded; a body that is
-/// not an XML `response` becomes [`ClientError::HttpStatus`] (non-2xx) or
-/// [`ClientError::UnexpectedContent`] (2xx). Echoed control ids must match
+/// Interprets a response body and checks that the echoed control ids match
 /// the ones sent.
+///
+/// A gateway failure at any layer becomes [`ClientError::Response`] with
+/// the HTTP status recorded. A body that is not an XML `response` becomes
+/// [`ClientError::HttpStatus`] for a non-2xx status and
+/// [`ClientError::UnexpectedContent`] for a 2xx one.
 pub fn check_response<'b, E>(
     exchange: &Exchange<'b>,
     control_id: &str,

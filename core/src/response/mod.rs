@@ -59,7 +59,7 @@ impl SessionId {
         Ok(Self(value))
     }
 
-    /// The full id, for `authentication/sessionid`. Do not log it.
+    /// Returns the full id, for `authentication/sessionid`. Do not log it.
     pub fn expose(&self) -> &str {
         &self.0
     }
@@ -91,7 +91,7 @@ impl defmt::Format for SessionId {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Location {
-    /// No `locationid` element: the response did not say.
+    /// No `locationid` element: the response left the location out.
     #[default]
     Unstated,
     /// An empty `locationid`: the top level of the company.
@@ -109,7 +109,7 @@ impl Location {
         }
     }
 
-    /// The entity id, when the location is an entity.
+    /// Returns the entity id, when the location is an entity.
     pub fn entity(&self) -> Option<&str> {
         match self {
             Self::Entity(id) => Some(id),
@@ -206,8 +206,8 @@ pub struct ApiSession {
     pub location: Location,
 }
 
-/// What the `authentication` element says about the caller and the
-/// session's lifetime.
+/// The `authentication` element's values: the caller and the session's
+/// lifetime.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct AuthenticationInfo {
@@ -224,7 +224,7 @@ pub struct AuthenticationInfo {
     pub session_timeout: Option<i64>,
 }
 
-/// Why a response could not be turned into a result.
+/// A failure to turn a response into a result.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
@@ -245,7 +245,7 @@ pub enum ResponseError {
     Timestamp {
         /// `sessiontimestamp` or `sessiontimeout`.
         field: &'static str,
-        /// What is wrong with it.
+        /// The problem found.
         error: TimestampError,
     },
 }
@@ -291,7 +291,7 @@ impl<'a> Response<'a> {
         reader::read(body)
     }
 
-    /// The error items of one layer, in document order.
+    /// Returns the error items of one layer, in document order.
     pub fn errors(&self, layer: Layer) -> impl Iterator<Item = &ErrorRef<'a>> {
         self.errors
             .iter()
@@ -455,8 +455,8 @@ impl<'a> Response<'a> {
         }
     }
 
-    /// The slot for the leaf at `path`, with its field name, or `None` for
-    /// elements this reader skips.
+    /// Returns the slot for the leaf at `path` with its field name, or
+    /// `None` for elements this reader skips.
     pub(crate) fn slot(
         &mut self,
         path: &[&str],
