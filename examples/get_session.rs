@@ -9,16 +9,20 @@
 //! cargo run --example get_session -- [--entity ID | --top-level] [--json]
 //! ```
 
-use intacct_core::client::{Buffers, Client, Config, DEFAULT_BODY_BUFFER, DEFAULT_HEAD_BUFFER};
+use intacct_core::client::{
+    Buffers, Client, ClientError, Config, DEFAULT_BODY_BUFFER, DEFAULT_HEAD_BUFFER,
+};
 use intacct_core::endpoint::{AllowedOrigin, DEFAULT_ENDPOINT};
 use intacct_core::request::{Authentication, Login, Sender, SessionLocation};
 use intacct_core::session::Session;
+use intacct_core::transport::Security;
 use intacct_e2e::{LocalGateway, demo_login, demo_sender};
 use intacct_transport_std::{Credentials, StdTimer, StdTransport, UuidControlIds};
 use std::process::ExitCode;
 
 const USAGE: &str = "\
 Usage: get_session [--entity ID | --top-level] [--json]
+                   [--allow-origin URL] [--ca-file PATH]
 
 Gets an Intacct API session and prints its id (redacted), endpoint, location
 and projected timeout.
@@ -26,6 +30,12 @@ and projected timeout.
   --entity ID   ask for a session for entity ID (getAPISession locationid)
   --top-level   ask for a top-level session (empty locationid)
   --json        print one JSON object instead of text
+  --allow-origin URL
+                allow this scheme://host:port although it is not https on
+                intacct.com, for a test gateway such as intacct-simulator
+  --ca-file PATH
+                also trust the CA certificate (PEM) in PATH, such as the one
+                intacct-simulator writes with --ca-out
   --help        print this help
 
 Without INTACCT_* variables or ~/.intacct/credentials.ini, the built-in
@@ -35,6 +45,8 @@ Set RUST_LOG=debug to see each connection and attempt.";
 struct Args {
     location: Location,
     json: bool,
+    allow_origin: Option<(Security, String, u16)>,
+    ca_file: Option<String>,
 }
 
 enum Location {
@@ -47,6 +59,8 @@ fn parse_args() -> Result<Args, String> {
     let mut args = Args {
         location: Location::Current,
         json: false,
+        allow_origin: None,
+        ca_file: None,
     };
     let mut iter = std::env::args().skip(1);
     while let Some(arg) = iter.next() {
@@ -60,11 +74,32 @@ fn parse_args() -> Result<Args, String> {
             }
             "--top-level" => args.location = Location::TopLevel,
             "--json" => args.json = true,
+            "--allow-origin" => {
+                let url = iter.next().ok_or("--allow-origin needs a URL")?;
+                args.allow_origin = Some(parse_origin(&url)?);
+            }
+            "--ca-file" => args.ca_file = Some(iter.next().ok_or("--ca-file needs a path")?),
             "--help" | "-h" => return Err(String::new()),
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
     Ok(args)
+}
+
+/// Splits `scheme://host:port[/path]` into its security, host and port.
+fn parse_origin(url: &str) -> Result<(Security, String, u16), String> {
+    let invalid = || format!("--allow-origin {url:?} is not scheme://host:port");
+    let (scheme, rest) = url.split_once("://").ok_or_else(invalid)?;
+    let security = match scheme {
+        "https" => Security::Tls,
+        "http" => Security::Plain,
+        _ => return Err(invalid()),
+    };
+    let authority = rest.split('/').next().unwrap_or_default();
+    let (host, port) = authority.rsplit_once(':').ok_or_else(invalid)?;
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let port = port.parse().map_err(|_| invalid())?;
+    Ok((security, host.to_owned(), port))
 }
 
 fn main() -> ExitCode {
@@ -87,7 +122,7 @@ fn main() -> ExitCode {
     };
 
     let result = match Credentials::load() {
-        Ok(Some(credentials)) => real_gateway(&credentials, location),
+        Ok(Some(credentials)) => real_gateway(&credentials, &args, location),
         Ok(None) => simulator(location),
         Err(error) => Err(format!("credentials: {error}")),
     };
@@ -105,13 +140,27 @@ fn main() -> ExitCode {
 
 fn real_gateway(
     credentials: &Credentials,
+    args: &Args,
     location: SessionLocation<'_>,
 ) -> Result<(Session, String), String> {
     let endpoint = credentials
         .endpoint_url
         .as_deref()
         .unwrap_or(DEFAULT_ENDPOINT);
-    let transport = StdTransport::new().map_err(|e| e.to_string())?;
+    let mut builder = StdTransport::builder();
+    if let Some(path) = &args.ca_file {
+        builder = builder.add_root_pem_file(path).map_err(|e| e.to_string())?;
+    }
+    let transport = builder.build().map_err(|e| e.to_string())?;
+    let origins: Vec<AllowedOrigin<'_>> = args
+        .allow_origin
+        .iter()
+        .map(|(security, host, port)| AllowedOrigin {
+            security: *security,
+            host,
+            port: *port,
+        })
+        .collect();
     let sender = Sender {
         sender_id: &credentials.sender_id,
         sender_password: &credentials.sender_password,
@@ -122,7 +171,9 @@ fn real_gateway(
         password: &credentials.user_password,
         location_id: credentials.entity_id.as_deref(),
     };
-    let session = get_session(transport, Config::new(sender), endpoint, login, location)?;
+    let mut config = Config::new(sender);
+    config.allowed_origins = &origins;
+    let session = get_session(transport, config, endpoint, login, location)?;
     Ok((session, format!("gateway {endpoint}")))
 }
 
@@ -187,7 +238,15 @@ fn get_session(
                 }
                 text
             }
-            None => error.to_string(),
+            None => match &error {
+                ClientError::Connect(cause) if cause.is_certificate_error() => {
+                    format!("{error}\n  hint: for a test gateway, trust its CA with --ca-file PATH")
+                }
+                ClientError::Endpoint { .. } => {
+                    format!("{error}\n  hint: for a test gateway, name it with --allow-origin scheme://host:port")
+                }
+                _ => error.to_string(),
+            },
         })?;
     Ok(session)
 }

@@ -601,7 +601,6 @@ fn untrusted_certificate_fails_to_connect() {
     let origins = fixture.gateway.allowed_origins();
     let mut config = Config::new(demo_sender());
     config.allowed_origins = &origins;
-    config.retry = RetryPolicy::NONE;
     // Bundled public roots only: the simulator's own CA is not trusted.
     let transport = StdTransport::new().unwrap();
     let mut client = Client::new(
@@ -626,6 +625,10 @@ fn untrusted_certificate_fails_to_connect() {
         panic!("expected a connect error, got {error:?}");
     };
     assert!(error.is_certificate_error(), "{error}");
+    assert!(
+        fixture.timer.delays.is_empty(),
+        "certificate failures are not retried"
+    );
 }
 
 /// A transport that records every request it sends, split at each flush,

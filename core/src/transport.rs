@@ -33,14 +33,25 @@ pub struct Target<'a> {
 /// Implementations connect (resolving the host if needed), apply TLS when
 /// [`Target::security`] is [`Security::Tls`], and return a stream that reads
 /// and writes plain HTTP bytes. An error from [`Transport::connect`] counts as
-/// a connection failure, which the client retries.
+/// a connection failure, which the client retries unless
+/// [`Transport::is_transient`] says another attempt would fail the same way.
 pub trait Transport {
     /// The open stream. Dropping it closes the connection.
     type Connection: embedded_io::Read + embedded_io::Write;
 
-    /// Why a connection could not be opened.
-    type Error: core::fmt::Debug;
+    /// Why a connection could not be opened. Its `Display` names the host
+    /// and the cause, and must not contain a secret.
+    type Error: core::fmt::Debug + core::fmt::Display;
 
     /// Opens a connection to `target`.
     fn connect(&mut self, target: Target<'_>) -> Result<Self::Connection, Self::Error>;
+
+    /// Returns whether another attempt could succeed after `error`. The
+    /// default is `true`; a transport returns `false` for failures that
+    /// repeat, such as an untrusted certificate, so the client does not
+    /// retry them.
+    fn is_transient(error: &Self::Error) -> bool {
+        let _ = error;
+        true
+    }
 }

@@ -237,6 +237,12 @@ impl Transport for StdTransport {
     type Connection = StdConnection;
     type Error = TransportError;
 
+    /// Certificate failures and invalid server names repeat on every
+    /// attempt; everything else (refused, timed out, reset) may not.
+    fn is_transient(error: &TransportError) -> bool {
+        !(error.is_certificate_error() || matches!(error, TransportError::InvalidServerName { .. }))
+    }
+
     fn connect(&mut self, target: Target<'_>) -> Result<StdConnection, TransportError> {
         let Target {
             host,

@@ -136,7 +136,7 @@ impl<E> ClientError<E> {
     }
 }
 
-impl<E: fmt::Debug> fmt::Display for ClientError<E> {
+impl<E: fmt::Display> fmt::Display for ClientError<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Request(e) => write!(f, "invalid request: {e}"),
@@ -148,7 +148,7 @@ impl<E: fmt::Debug> fmt::Display for ClientError<E> {
                 write!(f, "{which} rejected: {error}")
             }
             Self::RequestHead(e) => write!(f, "invalid request head: {e}"),
-            Self::Connect(e) => write!(f, "connecting to the gateway failed: {e:?}"),
+            Self::Connect(e) => write!(f, "connecting to the gateway failed: {e}"),
             Self::Io { stage, kind } => {
                 let during = match stage {
                     IoStage::Write => "sending the request",
@@ -172,7 +172,7 @@ impl<E: fmt::Debug> fmt::Display for ClientError<E> {
     }
 }
 
-impl<E: fmt::Debug> core::error::Error for ClientError<E> {}
+impl<E: fmt::Debug + fmt::Display> core::error::Error for ClientError<E> {}
 
 impl<E> From<RequestError> for ClientError<E> {
     fn from(e: RequestError) -> Self {

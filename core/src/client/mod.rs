@@ -395,7 +395,10 @@ impl<'a, T: Transport, M: Timer, I: ControlIdSource> Client<'a, T, M, I> {
                 }
                 Err(error) => {
                     warn!("connecting to {}:{} failed", target.host, target.port);
-                    return Attempt::Retry(ClientError::Connect(error));
+                    if T::is_transient(&error) {
+                        return Attempt::Retry(ClientError::Connect(error));
+                    }
+                    return Attempt::Fail(ClientError::Connect(error));
                 }
             }
         }
