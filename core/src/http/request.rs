@@ -3,6 +3,7 @@
 use core::fmt;
 
 use crate::transport::{Security, Target};
+pub use crate::xml::escape::BufferTooSmall;
 
 /// The `User-Agent` header value sent with every request.
 pub const USER_AGENT: &str = concat!("intacct-core/", env!("CARGO_PKG_VERSION"));
@@ -240,29 +241,6 @@ impl fmt::Display for RequestHeadError {
 }
 
 impl core::error::Error for RequestHeadError {}
-
-/// The error for a buffer passed to [`RequestHead::write_to_slice`] that is
-/// too short for the head.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub struct BufferTooSmall {
-    /// The encoded length of the head in bytes.
-    pub needed: usize,
-    /// The length of the buffer in bytes.
-    pub capacity: usize,
-}
-
-impl fmt::Display for BufferTooSmall {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "the request head needs {} bytes but the buffer has {}, so raise the buffer to at least {} bytes",
-            self.needed, self.capacity, self.needed
-        )
-    }
-}
-
-impl core::error::Error for BufferTooSmall {}
 
 /// The decimal digits of an unsigned integer, formatted without allocation.
 struct Decimal {
