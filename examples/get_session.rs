@@ -14,10 +14,11 @@ use intacct_core::client::{
 };
 use intacct_core::endpoint::{AllowedOrigin, DEFAULT_ENDPOINT};
 use intacct_core::request::{Authentication, Login, Sender, SessionLocation};
+use intacct_core::response::{ErrorDetail, Location};
 use intacct_core::session::Session;
 use intacct_core::transport::Security;
 use intacct_e2e::{LocalGateway, demo_login, demo_sender};
-use intacct_transport_std::{Credentials, StdTimer, StdTransport, UuidControlIds};
+use intacct_transport_std::{Credentials, StdTimer, StdTransport, TransportError, UuidControlIds};
 use std::process::ExitCode;
 
 const USAGE: &str = "\
@@ -42,14 +43,30 @@ Without INTACCT_* variables or ~/.intacct/credentials.ini, the built-in
 simulator is started on 127.0.0.1 and its demo credentials are used.
 Set RUST_LOG=debug to see each connection and attempt.";
 
+/// Why the example failed: a message, and the gateway's error items when
+/// the gateway reported the failure.
+struct Failure {
+    message: String,
+    gateway_errors: Vec<ErrorDetail>,
+}
+
+impl From<String> for Failure {
+    fn from(message: String) -> Self {
+        Self {
+            message,
+            gateway_errors: Vec::new(),
+        }
+    }
+}
+
 struct Args {
-    location: Location,
+    location: LocationArg,
     json: bool,
     allow_origin: Option<(Security, String, u16)>,
     ca_file: Option<String>,
 }
 
-enum Location {
+enum LocationArg {
     Current,
     TopLevel,
     Entity(String),
@@ -57,22 +74,35 @@ enum Location {
 
 fn parse_args() -> Result<Args, String> {
     let mut args = Args {
-        location: Location::Current,
+        location: LocationArg::Current,
         json: false,
         allow_origin: None,
         ca_file: None,
     };
+    let mut location_flag: Option<&str> = None;
     let mut iter = std::env::args().skip(1);
     while let Some(arg) = iter.next() {
+        if arg == "--entity" || arg == "--top-level" {
+            if let Some(previous) = location_flag {
+                return Err(format!(
+                    "{arg} conflicts with the earlier {previous}; give one of them"
+                ));
+            }
+            location_flag = Some(if arg == "--entity" {
+                "--entity"
+            } else {
+                "--top-level"
+            });
+        }
         match arg.as_str() {
             "--entity" => {
                 let id = iter.next().ok_or("--entity needs an entity id")?;
                 if id.is_empty() {
                     return Err("--entity needs a non-empty entity id".into());
                 }
-                args.location = Location::Entity(id);
+                args.location = LocationArg::Entity(id);
             }
-            "--top-level" => args.location = Location::TopLevel,
+            "--top-level" => args.location = LocationArg::TopLevel,
             "--json" => args.json = true,
             "--allow-origin" => {
                 let url = iter.next().ok_or("--allow-origin needs a URL")?;
@@ -116,25 +146,52 @@ fn main() -> ExitCode {
         }
     };
     let location = match &args.location {
-        Location::Current => SessionLocation::Current,
-        Location::TopLevel => SessionLocation::TopLevel,
-        Location::Entity(id) => SessionLocation::Entity(id),
+        LocationArg::Current => SessionLocation::Current,
+        LocationArg::TopLevel => SessionLocation::TopLevel,
+        LocationArg::Entity(id) => SessionLocation::Entity(id),
     };
 
     let result = match Credentials::load() {
         Ok(Some(credentials)) => real_gateway(&credentials, &args, location),
         Ok(None) => simulator(location),
-        Err(error) => Err(format!("credentials: {error}")),
+        Err(error) => Err(Failure::from(format!("credentials: {error}"))),
     };
     match result {
         Ok((session, source)) => {
             print_session(&session, &source, args.json);
             ExitCode::SUCCESS
         }
-        Err(message) => {
-            eprintln!("error: {message}");
+        Err(failure) => {
+            print_failure(&failure, args.json);
             ExitCode::FAILURE
         }
+    }
+}
+
+fn print_failure(failure: &Failure, json: bool) {
+    if json {
+        let errors: Vec<serde_json::Value> = failure
+            .gateway_errors
+            .iter()
+            .map(|item| {
+                serde_json::json!({
+                    "errorno": item.errorno.as_str(),
+                    "description": item.description.as_str(),
+                    "description2": item.description2.as_str(),
+                    "correction": item.correction.as_str(),
+                    "truncated": item.truncated,
+                })
+            })
+            .collect();
+        println!(
+            "{}",
+            serde_json::json!({ "error": failure.message, "gateway_errors": errors })
+        );
+        return;
+    }
+    eprintln!("error: {}", failure.message);
+    for item in &failure.gateway_errors {
+        eprintln!("  {item}");
     }
 }
 
@@ -142,7 +199,7 @@ fn real_gateway(
     credentials: &Credentials,
     args: &Args,
     location: SessionLocation<'_>,
-) -> Result<(Session, String), String> {
+) -> Result<(Session, String), Failure> {
     let endpoint = credentials
         .endpoint_url
         .as_deref()
@@ -177,7 +234,7 @@ fn real_gateway(
     Ok((session, format!("gateway {endpoint}")))
 }
 
-fn simulator(location: SessionLocation<'_>) -> Result<(Session, String), String> {
+fn simulator(location: SessionLocation<'_>) -> Result<(Session, String), Failure> {
     let gateway = LocalGateway::demo().map_err(|e| format!("starting the simulator: {e}"))?;
     let transport = gateway.transport().map_err(|e| e.to_string())?;
     let origins: Vec<AllowedOrigin<'_>> = gateway.allowed_origins();
@@ -205,7 +262,7 @@ fn get_session(
     endpoint: &str,
     login: Login<'_>,
     location: SessionLocation<'_>,
-) -> Result<Session, String> {
+) -> Result<Session, Failure> {
     let mut client = Client::new(transport, StdTimer::new(), UuidControlIds::new(), config);
     let mut head = vec![0u8; DEFAULT_HEAD_BUFFER];
     let mut body = vec![0u8; DEFAULT_BODY_BUFFER];
@@ -220,44 +277,51 @@ fn get_session(
             location,
             &mut buffers,
         )
-        .map_err(|error| match error.gateway_error() {
-            // One line per gateway error item: errorno, texts, correction.
-            Some(gateway) => {
-                let status = gateway
-                    .http_status
-                    .map_or(String::new(), |s| format!(" (HTTP {s})"));
-                let mut text = format!(
-                    "the gateway's {} layer reported {}{status}",
-                    gateway.layer, gateway.status
-                );
-                for item in &gateway.errors {
-                    text.push_str(&format!("\n  {item}"));
-                }
-                if gateway.omitted > 0 {
-                    text.push_str(&format!("\n  and {} more errors not kept", gateway.omitted));
-                }
-                text
-            }
-            None => match &error {
-                ClientError::Connect(cause) if cause.is_certificate_error() => {
-                    format!("{error}\n  hint: for a test gateway, trust its CA with --ca-file PATH")
-                }
-                ClientError::Endpoint { .. } => {
-                    format!("{error}\n  hint: for a test gateway, name it with --allow-origin scheme://host:port")
-                }
-                _ => error.to_string(),
-            },
-        })?;
+        .map_err(describe_failure)?;
     Ok(session)
+}
+
+fn describe_failure(error: ClientError<TransportError>) -> Failure {
+    if let Some(gateway) = error.gateway_error() {
+        let status = gateway
+            .http_status
+            .map_or(String::new(), |s| format!(" (HTTP {s})"));
+        let mut message = format!(
+            "the gateway's {} layer reported {}{status}",
+            gateway.layer, gateway.status
+        );
+        if gateway.omitted > 0 {
+            message.push_str(&format!("; {} more errors were not kept", gateway.omitted));
+        }
+        return Failure {
+            message,
+            gateway_errors: gateway.errors.iter().cloned().collect(),
+        };
+    }
+    let hint = match &error {
+        ClientError::Connect(cause) if cause.is_certificate_error() => {
+            "\n  hint: for a test gateway, trust its CA with --ca-file PATH"
+        }
+        ClientError::Endpoint { .. } => {
+            "\n  hint: for a test gateway, name it with --allow-origin scheme://host:port"
+        }
+        _ => "",
+    };
+    Failure::from(format!("{error}{hint}"))
 }
 
 fn print_session(session: &Session, source: &str, json: bool) {
     let timeout_utc = session.projected_timeout().map(utc_text);
     let timeout_local = session.projected_timeout().map(local_text);
+    let location_id = match &session.location {
+        Location::Unstated => None,
+        Location::TopLevel => Some(""),
+        Location::Entity(id) => Some(id.as_str()),
+    };
     let location = match &session.location {
-        intacct_core::response::Location::Unstated => "(not stated)".to_owned(),
-        intacct_core::response::Location::TopLevel => "top level".to_owned(),
-        intacct_core::response::Location::Entity(id) => id.to_string(),
+        Location::Unstated => "(not stated)".to_owned(),
+        Location::TopLevel => "top level".to_owned(),
+        Location::Entity(id) => id.to_string(),
     };
     if json {
         let value = serde_json::json!({
@@ -265,6 +329,7 @@ fn print_session(session: &Session, source: &str, json: bool) {
             "session_id": session.session_id.to_string(),
             "endpoint": session.endpoint.as_str(),
             "location": location,
+            "location_id": location_id,
             "user_id": session.user_id.as_str(),
             "company_id": session.company_id.as_str(),
             "session_timeout_utc": timeout_utc,

@@ -81,3 +81,20 @@ fn main_job_rejects_unknown_arguments() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("unknown argument"));
 }
+
+#[test]
+fn main_job_json_error_lists_gateway_errors() {
+    let output = run_example(&["--entity", "NORTH", "--json"]);
+    assert_eq!(output.status.code(), Some(1));
+    let value: serde_json::Value = serde_json::from_slice(&output.stdout).expect("one JSON object");
+    assert_eq!(value["gateway_errors"][0]["errorno"], "BL34000061");
+    assert_eq!(value["gateway_errors"][1]["errorno"], "BL01001973");
+    assert!(value["error"].as_str().unwrap().contains("result layer"));
+}
+
+#[test]
+fn main_job_rejects_conflicting_levels() {
+    let output = run_example(&["--entity", "EAST", "--top-level"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("conflicts"));
+}

@@ -20,7 +20,7 @@
 //!
 //! # Features
 //!
-//! - `native-roots`: adds [`StdTransportBuilder::use_native_roots`], which
+//! - `native-roots`: adds `StdTransportBuilder::use_native_roots`, which
 //!   also trusts the operating system's certificate store through
 //!   `rustls-native-certs`.
 //!

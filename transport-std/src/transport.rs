@@ -47,7 +47,7 @@ const ALPN_HTTP_1_1: &[u8] = b"http/1.1";
 /// - Roots: the Mozilla CA set bundled in `webpki-roots` by default, plus any
 ///   CA added with [`StdTransportBuilder::add_root_pem`] or
 ///   [`StdTransportBuilder::add_root_pem_file`], plus the platform store with
-///   feature `native-roots` and [`StdTransportBuilder::use_native_roots`].
+///   feature `native-roots` and `StdTransportBuilder::use_native_roots`.
 ///
 /// The TLS handshake completes inside [`Transport::connect`], so certificate
 /// problems surface there as [`TransportError::TlsHandshake`].

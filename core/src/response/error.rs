@@ -256,7 +256,7 @@ impl fmt::Display for ErrorDetail {
             let text = text.trim();
             if !text.is_empty() {
                 write!(f, "{separator}{text}")?;
-                separator = " ";
+                separator = "; ";
             }
         }
         let correction = self.correction.trim();
