@@ -18,6 +18,9 @@
 //! | [`time`] | converts ISO 8601 timestamps with a UTC offset to Unix seconds |
 //! | [`session`] | the session value and its projected timeout on a monotonic clock |
 //! | [`client`] | the blocking driver: connection reuse, retries with backoff |
+//! | [`call`] | functions called with a session (`readByQuery`, or any body written through a checked writer) and their results |
+//! | [`data`] | readers for a result's `data` element: records, fields, numbers, borrowed |
+//! | [`manager`] | one session kept alive: login, renewal, entity switches, recovery |
 //! | [`transport`] | the trait a byte-stream provider implements |
 //!
 //! # Example
@@ -73,6 +76,37 @@
 //! [`request::ControlIdSource`], then call [`client::Client::get_session`].
 //! The `intacct-transport-std` crate provides all three for desktops.
 //!
+//! # Session lifecycle
+//!
+//! [`manager::SessionManager`] keeps one session alive for as long as a
+//! device runs:
+//!
+//! 1. The first call logs in (straight into an entity with
+//!    `login/locationid`) and caches the session, its endpoint and level.
+//! 2. Each call goes to the session's endpoint with `<sessionid>`. The
+//!    gateway's timeout slides on every call, and every response's
+//!    `authentication` element moves the projected timeout forward.
+//! 3. The remaining lifetime is `sessiontimeout - sessiontimestamp` counted
+//!    on a monotonic [`session::Clock`] from when the response arrived, so
+//!    no wall clock is needed. Within the renewal margin of the projected
+//!    timeout, the manager renews with `<getAPISession/>` under session
+//!    authentication. Once the projected timeout has passed, it logs in
+//!    again.
+//! 4. Entity switches request a session at another level from the current
+//!    one. Later logins return to that level.
+//! 5. When the gateway rejects the session of a call, the manager logs in
+//!    again once and retries the call once. It never retries a failed login,
+//!    and without login credentials it returns the gateway's error.
+//!
+//! Policy defaults ([`manager::RenewalPolicy::DEFAULT`]):
+//!
+//! | setting | default | meaning |
+//! |---|---|---|
+//! | `margin_ms` | [`manager::DEFAULT_RENEWAL_MARGIN_MS`] (2 min) | renew once less is left; capped at half the stated session duration |
+//! | `unknown_lifetime_interval_ms` | [`manager::DEFAULT_UNKNOWN_LIFETIME_INTERVAL_MS`] (10 min) | renew this long after the last response when none states `sessiontimeout` |
+//! | logins per call | 1 | after a rejected session; fixed |
+//! | retries per call | 1 | after that login; fixed |
+//!
 //! # Features
 //!
 //! - `defmt`: implements `defmt::Format` for the public types and sends the
@@ -104,9 +138,10 @@
 //!
 //! # Not supported
 //!
-//! - Functions other than `getAPISession` have no typed support yet, although
-//!   [`request::Function`] lets a caller write one and
-//!   [`response::ResultBlock::data`] returns its `data` element.
+//! - `readByQuery` is the only function other than `getAPISession` with a
+//!   type of its own; any other is written with [`call::from_fn`] or an
+//!   implementation of [`request::Function`], and its `data` is read with
+//!   [`data::Data`]. `readMore` paging is not built in.
 //! - Several functions in one request, asynchronous (`policyid`) responses
 //!   and `transaction="true"` are not supported.
 //! - There is no async driver yet; the client is blocking.
@@ -126,9 +161,12 @@ extern crate std;
 #[macro_use]
 mod fmt;
 
+pub mod call;
 pub mod client;
+pub mod data;
 pub mod endpoint;
 pub mod http;
+pub mod manager;
 mod redact;
 pub mod request;
 pub mod response;

@@ -16,6 +16,7 @@ mod error;
 
 pub use error::{BODY_START_CAPACITY, BodyStart, ClientError, EndpointRole, IoStage};
 
+use crate::call::{self, CallReceipt, CallResult};
 use crate::endpoint::{AllowedOrigin, Endpoint};
 use crate::http::{self, HttpError, ReadError, RequestHead, ResponseReader};
 use crate::request::{
@@ -233,6 +234,53 @@ impl<'a, T: Transport, M: Timer, I: ControlIdSource> Client<'a, T, M, I> {
             session.session_id, session.location, exchange.attempts
         );
         Ok(session)
+    }
+
+    /// Calls `function` with the session: sends it with `<sessionid>`
+    /// authentication to the session's endpoint, then records the
+    /// response's `authentication` element in `session`, which moves its
+    /// projected timeout forward.
+    ///
+    /// A function that fails comes back as a [`CallResult`] with its status
+    /// and errors. Control and authentication failures are errors; an
+    /// authentication failure means the gateway rejected the session
+    /// ([`is_session_rejected`](crate::call::is_session_rejected)).
+    pub fn call<'b, F: Function>(
+        &mut self,
+        session: &mut Session,
+        function: F,
+        buffers: &'b mut Buffers<'_>,
+    ) -> Result<CallResult<'b>, ClientError<T::Error>> {
+        let control_id = self.control_ids.next_control_id();
+        let function_control_id = self.control_ids.next_control_id();
+        let authentication = Authentication::Session(session.session_id.expose());
+        let request = self.request(&control_id, &function_control_id, authentication, function);
+        let exchange = self.send(&session.endpoint, &request, buffers)?;
+        let received_at_ms = self.timer.now_ms();
+        let result = call::finish(
+            &exchange,
+            &control_id,
+            &function_control_id,
+            session,
+            received_at_ms,
+        )?;
+        debug!(
+            "call with session {}: result {} after {} attempt(s)",
+            session.session_id, result.status, exchange.attempts
+        );
+        Ok(result)
+    }
+
+    /// [`Client::call`] that leaves the result in the body buffer, to be
+    /// read with [`CallResult::reread`].
+    pub(crate) fn call_in_place<F: Function>(
+        &mut self,
+        session: &mut Session,
+        function: F,
+        buffers: &mut Buffers<'_>,
+    ) -> Result<CallReceipt, ClientError<T::Error>> {
+        self.call(session, function, buffers)
+            .map(|result| result.receipt())
     }
 
     /// Builds a request with this client's sender and `uniqueid`.
