@@ -387,7 +387,14 @@ impl<'a, T: Transport, M: Timer, I: ControlIdSource> Client<'a, T, M, I> {
                     // A kept-alive connection the server has closed fails on
                     // first use; one immediate retry on a new connection
                     // does not count as an attempt.
-                    let stale = reused && matches!(error, ClientError::Io { .. });
+                    // Plain TCP reports that as the end of the stream before
+                    // any response byte; TLS stacks report an I/O error.
+                    let stale = reused
+                        && matches!(
+                            error,
+                            ClientError::Io { .. }
+                                | ClientError::Http(HttpError::ClosedBeforeHead { received: 0 })
+                        );
                     if stale && stale_retry_left {
                         stale_retry_left = false;
                         debug!("kept-alive connection was closed; reconnecting");
