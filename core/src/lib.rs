@@ -146,6 +146,7 @@
 //!   and `transaction="true"` are not supported.
 //! - There is no async driver yet; the client is blocking.
 //! - Compressed responses are never asked for and not decoded.
+//! - HTTP proxies are not supported; a transport connects directly.
 
 #![no_std]
 #![deny(missing_docs)]
