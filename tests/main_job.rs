@@ -1,13 +1,13 @@
-//! Runs the README's main command, the `get_session` example, as a user
-//! would on a fresh machine: no credentials, so it starts the built-in
-//! simulator on loopback.
+//! Runs the README's examples, `get_session` (the main command) and
+//! `keep_alive`, as a user would on a fresh machine: no credentials, so
+//! they start the built-in simulator on loopback.
 
 use std::path::PathBuf;
 use std::process::Command;
 
 /// Returns the path of the example binary that `cargo test` builds next to
 /// this test.
-fn example_binary() -> PathBuf {
+fn example_binary(name: &str) -> PathBuf {
     let test_binary = std::env::current_exe().expect("test binary path");
     let profile_dir = test_binary
         .parent()
@@ -19,9 +19,13 @@ fn example_binary() -> PathBuf {
 }
 
 fn run_example(args: &[&str]) -> std::process::Output {
+    run_named_example("get_session", args)
+}
+
+fn run_named_example(name: &str, args: &[&str]) -> std::process::Output {
     let home = std::env::temp_dir().join(format!("intacct-main-job-{}", std::process::id()));
     std::fs::create_dir_all(&home).unwrap();
-    let mut command = Command::new(example_binary());
+    let mut command = Command::new(example_binary(name));
     command.args(args).env("HOME", &home).env_remove("RUST_LOG");
     for (key, _) in std::env::vars() {
         if key.starts_with("INTACCT_") {
@@ -97,4 +101,22 @@ fn main_job_rejects_conflicting_levels() {
     let output = run_example(&["--entity", "EAST", "--top-level"]);
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("conflicts"));
+}
+
+#[test]
+fn keep_alive_example_holds_one_login() {
+    let output = run_named_example("keep_alive", &[]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "stdout: {stdout}\nstderr: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let summary = stdout.lines().last().unwrap_or_default();
+    assert!(
+        summary.starts_with("Done: 12 call(s), 1 login(s)"),
+        "{summary}"
+    );
+    assert!(summary.contains("2 switch(es)"), "{summary}");
+    assert!(stdout.contains("switched to entity EAST"), "{stdout}");
 }
