@@ -15,7 +15,7 @@ fn example_binary(name: &str) -> PathBuf {
         .expect("target/<profile>/deps");
     profile_dir
         .join("examples")
-        .join(format!("get_session{}", std::env::consts::EXE_SUFFIX))
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
 }
 
 fn run_example(args: &[&str]) -> std::process::Output {
