@@ -469,3 +469,35 @@ fn session_id_debug_is_redacted() {
     let text = format!("{session:?}");
     assert!(!text.contains("unittest.."), "{text}");
 }
+
+proptest::proptest! {
+    #[test]
+    fn parse_never_panics_on_bytes(body in proptest::collection::vec(proptest::num::u8::ANY, 0..512)) {
+        if let Ok(response) = Response::parse(&body) {
+            let _ = response.check_status(Some(200));
+            let _ = response.api_session();
+            let _ = response.authentication_info();
+        }
+    }
+
+    #[test]
+    fn parse_never_panics_on_mutated_response(
+        edits in proptest::collection::vec((0usize..SUCCESS_ENTITY.len(), proptest::num::u8::ANY), 1..8),
+        cut in 0usize..=SUCCESS_ENTITY.len(),
+    ) {
+        let mut body = SUCCESS_ENTITY.as_bytes().to_vec();
+        for (position, byte) in edits {
+            body[position] = byte;
+        }
+        body.truncate(cut);
+        match Response::parse(&body) {
+            Ok(response) => {
+                let _ = response.check_status(Some(200));
+                let _ = response.check_control_ids("ctl-1", "fn-1");
+                let _ = response.api_session();
+                let _ = response.authentication_info();
+            }
+            Err(error) => proptest::prop_assert!(error.offset <= body.len()),
+        }
+    }
+}
