@@ -376,3 +376,42 @@ fn client_reports_tls_failure_as_connect_error() {
     assert!(error.to_string().contains("InvalidCertificate"), "{error}");
     assert_eq!(gateway.simulator.session_count(), 0);
 }
+
+#[test]
+fn untrusted_certificate_not_retried() {
+    let gateway = LocalGateway::demo().unwrap();
+    let other = LocalGateway::demo().unwrap();
+    let stack = stack();
+    let buffers: Box<TlsBuffers> = Box::default();
+    let tls = EmbeddedTls::new(&buffers, other.simulator.ca_der(), OsRng);
+    let transport = NalTransport::new(&stack, StdTimer::new(), tls).with_options(ipv4_options());
+    let origins = gateway.allowed_origins();
+    let mut config = Config::new(demo_sender());
+    config.allowed_origins = &origins;
+    config.retry = RetryPolicy {
+        max_attempts: 3,
+        initial_backoff_ms: 1,
+        max_backoff_ms: 1,
+    };
+    let mut client = Client::new(
+        transport,
+        StdTimer::new(),
+        SequentialControlIds::new("no-retry"),
+        config,
+    );
+    let (mut head, mut body) = (vec![0; DEFAULT_HEAD_BUFFER], vec![0; DEFAULT_BODY_BUFFER]);
+    let mut buffers = Buffers {
+        head: &mut head,
+        body: &mut body,
+    };
+
+    let result = client.get_session(
+        gateway.https_url(),
+        Authentication::Login(demo_login(None)),
+        SessionLocation::Current,
+        &mut buffers,
+    );
+
+    assert!(result.is_err());
+    assert_eq!(gateway.simulator.connections_accepted(), 1);
+}

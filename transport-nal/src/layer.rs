@@ -20,6 +20,14 @@ pub trait TlsLayer<S> {
     /// Runs the handshake on `stream` for `server_name`, the host name the
     /// server's certificate must carry.
     fn open(&mut self, stream: S, server_name: &str) -> Result<Self::Stream, Self::Error>;
+
+    /// Returns whether another attempt could succeed after `error`. The
+    /// default is `true`; a layer returns `false` for failures that repeat,
+    /// such as an untrusted certificate, so the client does not retry them.
+    fn is_transient(error: &Self::Error) -> bool {
+        let _ = error;
+        true
+    }
 }
 
 impl<S, L: TlsLayer<S> + ?Sized> TlsLayer<S> for &mut L {
@@ -28,6 +36,10 @@ impl<S, L: TlsLayer<S> + ?Sized> TlsLayer<S> for &mut L {
 
     fn open(&mut self, stream: S, server_name: &str) -> Result<Self::Stream, Self::Error> {
         (**self).open(stream, server_name)
+    }
+
+    fn is_transient(error: &Self::Error) -> bool {
+        L::is_transient(error)
     }
 }
 
@@ -61,6 +73,10 @@ impl<S: Read + Write> TlsLayer<S> for NoTls {
 
     fn open(&mut self, _stream: S, _server_name: &str) -> Result<S, TlsUnavailable> {
         Err(TlsUnavailable)
+    }
+
+    fn is_transient(_error: &TlsUnavailable) -> bool {
+        false
     }
 }
 

@@ -241,6 +241,18 @@ where
             _lease: lease,
         })
     }
+
+    /// Only failures of the connection itself are worth another attempt;
+    /// a certificate or configuration the server rejected fails again.
+    fn is_transient(error: &TlsOpenError) -> bool {
+        match error {
+            TlsOpenError::BuffersInUse | TlsOpenError::IpAddressServerName => false,
+            TlsOpenError::Handshake(error) => matches!(
+                error,
+                TlsError::ConnectionClosed | TlsError::IoError | TlsError::Io(_)
+            ),
+        }
+    }
 }
 
 /// A TLS connection over `S`, holding the [`TlsBuffers`] until dropped.

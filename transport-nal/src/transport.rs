@@ -211,6 +211,16 @@ where
     type Connection = Connection<NalStream<'a, S, M>, L::Stream>;
     type Error = ConnectError<<S as TcpClientStack>::Error, <S as Dns>::Error, L::Error>;
 
+    /// DNS, socket and TCP failures and timeouts are transient; a busy
+    /// stack and the TLS layer's permanent failures are not.
+    fn is_transient(error: &Self::Error) -> bool {
+        match error {
+            ConnectError::StackBusy => false,
+            ConnectError::Tls(error) => L::is_transient(error),
+            _ => true,
+        }
+    }
+
     fn connect(&mut self, target: Target<'_>) -> Result<Self::Connection, Self::Error> {
         let address = self.resolve::<L::Error>(target.host)?;
         let socket = self.connect_tcp::<L::Error>(SocketAddr::new(address, target.port))?;

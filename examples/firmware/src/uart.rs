@@ -9,6 +9,7 @@
 //! after the server closes its end.
 
 use crate::clock::Millis;
+use core::fmt;
 use core::ptr::{read_volatile, write_volatile};
 use embedded_io::ErrorKind;
 use intacct_core::session::Clock;
@@ -106,6 +107,17 @@ pub enum UartConnectError<L> {
     Tls(L),
 }
 
+impl<L: fmt::Debug> fmt::Display for UartConnectError<L> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::AlreadyConnected => f.write_str(
+                "the UART stream to the gateway was used already; restart QEMU to open a new connection",
+            ),
+            Self::Tls(error) => write!(f, "TLS setup over the UART failed: {error:?}"),
+        }
+    }
+}
+
 /// A transport whose only connection is UART0.
 pub struct UartTransport<L> {
     tls: L,
@@ -130,6 +142,13 @@ impl<L: TlsLayer<UartStream>> Transport for UartTransport<L> {
 
     /// Hands out the UART stream: QEMU connected it to the target's port
     /// when it started, so `target` selects only plain or TLS.
+    fn is_transient(error: &Self::Error) -> bool {
+        match error {
+            UartConnectError::AlreadyConnected => false,
+            UartConnectError::Tls(error) => L::is_transient(error),
+        }
+    }
+
     fn connect(&mut self, target: Target<'_>) -> Result<Self::Connection, Self::Error> {
         if self.connected {
             return Err(UartConnectError::AlreadyConnected);
