@@ -117,7 +117,7 @@ impl<'a, S, M, L> NalTransport<'a, S, M, L> {
         &self.tls
     }
 
-    /// Returns the TLS layer mutably, to replace a CA certificate, say.
+    /// Returns the TLS layer mutably, for example to replace a CA certificate.
     pub fn tls_mut(&mut self) -> &mut L {
         &mut self.tls
     }
