@@ -103,7 +103,11 @@ fn benches(c: &mut Criterion) {
     let request = request();
     let mut buf = vec![0u8; 2048];
     c.bench_function("request/write_to_slice", |b| {
-        b.iter(|| black_box(&request).write_to_slice(black_box(&mut buf)).unwrap())
+        b.iter(|| {
+            black_box(&request)
+                .write_to_slice(black_box(&mut buf))
+                .unwrap()
+        })
     });
 
     c.bench_function("response/parse_and_copy_session", |b| {
@@ -116,7 +120,10 @@ fn benches(c: &mut Criterion) {
         })
     });
 
-    for (name, chunked) in [("http/read_content_length", false), ("http/read_chunked", true)] {
+    for (name, chunked) in [
+        ("http/read_content_length", false),
+        ("http/read_chunked", true),
+    ] {
         let input = http_response(chunked);
         let mut head = vec![0u8; 2048];
         let mut body = vec![0u8; 4096];
