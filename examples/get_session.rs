@@ -14,7 +14,7 @@ use intacct_core::client::{
 };
 use intacct_core::endpoint::{AllowedOrigin, DEFAULT_ENDPOINT};
 use intacct_core::request::{Authentication, Login, Sender, SessionLocation};
-use intacct_core::response::{ErrorDetail, Location};
+use intacct_core::response::{GatewayError, Location};
 use intacct_core::session::Session;
 use intacct_core::transport::Security;
 use intacct_e2e::{LocalGateway, demo_login, demo_sender};
@@ -47,14 +47,14 @@ Set RUST_LOG=debug to see each connection and attempt.";
 /// the gateway reported the failure.
 struct Failure {
     message: String,
-    gateway_errors: Vec<ErrorDetail>,
+    gateway: Option<Box<GatewayError>>,
 }
 
 impl From<String> for Failure {
     fn from(message: String) -> Self {
         Self {
             message,
-            gateway_errors: Vec::new(),
+            gateway: None,
         }
     }
 }
@@ -171,14 +171,15 @@ fn main() -> ExitCode {
 fn print_failure(failure: &Failure, json: bool) {
     if json {
         let errors: Vec<serde_json::Value> = failure
-            .gateway_errors
+            .gateway
             .iter()
+            .flat_map(|gateway| gateway.errors())
             .map(|item| {
                 serde_json::json!({
-                    "errorno": item.errorno.as_str(),
-                    "description": item.description.as_str(),
-                    "description2": item.description2.as_str(),
-                    "correction": item.correction.as_str(),
+                    "errorno": item.errorno,
+                    "description": item.description,
+                    "description2": item.description2,
+                    "correction": item.correction,
                     "truncated": item.truncated,
                 })
             })
@@ -190,7 +191,7 @@ fn print_failure(failure: &Failure, json: bool) {
         return;
     }
     eprintln!("error: {}", failure.message);
-    for item in &failure.gateway_errors {
+    for item in failure.gateway.iter().flat_map(|gateway| gateway.errors()) {
         eprintln!("  {item}");
     }
 }
@@ -295,7 +296,7 @@ fn describe_failure(error: ClientError<TransportError>) -> Failure {
         }
         return Failure {
             message,
-            gateway_errors: gateway.errors.iter().cloned().collect(),
+            gateway: Some(Box::new(gateway.clone())),
         };
     }
     let hint = match &error {

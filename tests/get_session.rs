@@ -271,7 +271,7 @@ fn wrong_password_is_authentication_failure_with_401() {
     assert_eq!(error.layer, Layer::Authentication);
     assert_eq!(error.http_status, Some(401));
     assert_eq!(
-        error.errors[0].description2.as_str(),
+        error.error(0).unwrap().description2,
         "Sign-in information is incorrect"
     );
     assert!(
@@ -290,8 +290,8 @@ fn unknown_entity_is_result_failure_with_two_errors() {
     );
     assert_eq!(error.layer, Layer::Result);
     assert_eq!(error.status, Status::Failure);
-    assert_eq!(error.errors.len(), 2);
-    assert_eq!(error.errors[0].errorno.as_str(), "BL34000061");
+    assert_eq!(error.error_count(), 2);
+    assert_eq!(error.error(0).unwrap().errorno, "BL34000061");
 }
 
 #[test]
@@ -315,7 +315,7 @@ fn restricted_user_cannot_reach_top_level() {
         .unwrap_err();
     let error = gateway_error(error);
     assert_eq!(error.layer, Layer::Result);
-    assert!(!error.errors.is_empty());
+    assert!(error.error_count() > 0);
 }
 
 #[test]

@@ -127,7 +127,7 @@
 //! | `userid`, `companyid` | [`response::USER_ID_CAPACITY`], [`response::COMPANY_ID_CAPACITY`] bytes |
 //! | `controlid` | [`request::CONTROL_ID_CAPACITY`] bytes |
 //! | error items kept | [`response::MAX_ERRORS`], more are counted |
-//! | error texts | [`response::ERROR_TEXT_CAPACITY`] bytes each, cut and flagged beyond |
+//! | error texts | [`response::ERROR_TEXT_CAPACITY`] bytes shared by the kept items, cut and flagged beyond; `errorno` [`response::ERRORNO_CAPACITY`] bytes |
 //! | element nesting | [`response::MAX_DEPTH`] |
 //! | HTTP headers | [`http::MAX_HEADERS`] |
 //!

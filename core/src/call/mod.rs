@@ -22,8 +22,8 @@ use crate::client::{ClientError, Exchange, check_response};
 use crate::data::Data;
 use crate::request::{Function, RequestError};
 use crate::response::{
-    AuthenticationBlock, AuthenticationInfo, ControlBlock, ErrorDetail, ErrorRef, GatewayError,
-    Layer, MAX_ERRORS, ParseError, ParseErrorKind, Response, ResponseError, ResultBlock, Status,
+    AuthenticationBlock, AuthenticationInfo, ControlBlock, ErrorRef, GatewayError, Layer,
+    MAX_ERRORS, ParseError, ParseErrorKind, Response, ResponseError, ResultBlock, Status,
 };
 use crate::session::Session;
 use crate::xml::escape::Sink;
@@ -88,20 +88,12 @@ impl<'b> CallResult<'b> {
         if self.is_success() {
             return None;
         }
-        let mut errors = heapless::Vec::new();
-        let mut omitted = self.omitted_errors;
+        let mut error = GatewayError::new(Layer::Result, self.status, Some(self.http_status));
         for item in self.errors() {
-            if errors.push(ErrorDetail::copy_from(item)).is_err() {
-                omitted += 1;
-            }
+            error.push(item);
         }
-        Some(GatewayError {
-            layer: Layer::Result,
-            status: self.status,
-            http_status: Some(self.http_status),
-            errors,
-            omitted,
-        })
+        error.omitted += self.omitted_errors;
+        Some(error)
     }
 
     /// Returns the `data` element of a successful function, `Ok(None)` when
@@ -145,7 +137,7 @@ impl<'b> CallResult<'b> {
             // The response counts the items it could not keep; the count is
             // only available through the owned error.
             let all = response.gateway_error(Layer::Result, status, None);
-            (all.errors.len() + all.omitted).saturating_sub(kept_items)
+            (all.error_count() + all.omitted).saturating_sub(kept_items)
         };
 
         Ok(Self {
@@ -373,7 +365,7 @@ mod tests {
         let result = finish::<()>(&exchange(&text, 200), "c-1", "f-1", &mut session, 7).unwrap();
         assert_eq!(result.errors().count(), MAX_ERRORS);
         let error = result.error().unwrap();
-        assert_eq!(error.errors.len(), MAX_ERRORS);
+        assert_eq!(error.error_count(), MAX_ERRORS);
         assert_eq!(error.omitted, 2);
         assert!(error.has_errorno("E1"));
     }

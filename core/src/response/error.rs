@@ -8,14 +8,16 @@ use core::fmt;
 /// Further items are counted in [`GatewayError::omitted`].
 pub const MAX_ERRORS: usize = 4;
 
-/// Capacity of [`ErrorDetail::errorno`] in bytes. Gateway numbers look like
-/// `XL03000006`, `BL34000061` or `GW-0011`.
-pub const ERRORNO_CAPACITY: usize = 32;
+/// Capacity of each `errorno` in bytes. Gateway numbers look like
+/// `XL03000006`, `BL34000061` or `GW-0011`; a longer one is cut and flagged.
+pub const ERRORNO_CAPACITY: usize = 24;
 
-/// Capacity of each error text (`description`, `description2`,
-/// `correction`) in bytes. Longer texts are cut at a character boundary and
-/// flagged in [`ErrorDetail::truncated`].
-pub const ERROR_TEXT_CAPACITY: usize = 256;
+/// Bytes shared by the texts (`description`, `description2`, `correction`)
+/// of all the items a [`GatewayError`] keeps. Texts that no longer fit are
+/// cut at a character boundary and flagged in [`ErrorDetail::truncated`].
+/// Sharing one pool keeps the error small enough to return through several
+/// stack frames on a microcontroller.
+pub const ERROR_TEXT_CAPACITY: usize = 640;
 
 /// Why a response document could not be read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -202,57 +204,42 @@ pub struct ErrorRef<'a> {
     pub correction: Option<XmlText<'a>>,
 }
 
-/// One `errormessage/error` item, copied out of the body. Missing and empty
-/// elements both give empty strings.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+/// One error item of a [`GatewayError`], borrowed from it. Missing and
+/// empty elements both give empty strings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub struct ErrorDetail {
+pub struct ErrorDetail<'a> {
     /// `errorno`, such as `XL03000006` or `GW-0011`.
-    pub errorno: heapless::String<ERRORNO_CAPACITY>,
+    pub errorno: &'a str,
     /// `description`.
-    pub description: heapless::String<ERROR_TEXT_CAPACITY>,
+    pub description: &'a str,
     /// `description2`, usually the most specific text.
-    pub description2: heapless::String<ERROR_TEXT_CAPACITY>,
+    pub description2: &'a str,
     /// `correction`: what the gateway suggests doing.
-    pub correction: heapless::String<ERROR_TEXT_CAPACITY>,
-    /// Whether any of the four texts was cut to fit its capacity.
+    pub correction: &'a str,
+    /// Whether any of the four values was cut to fit its capacity.
     pub truncated: bool,
 }
 
-impl ErrorDetail {
-    pub(crate) fn copy_from(item: &ErrorRef<'_>) -> Self {
-        let (errorno, cut_errorno) = item.errorno.unwrap_or_default().decode_truncated();
-        let (description, cut_description) =
-            item.description.unwrap_or_default().decode_truncated();
-        let (description2, cut_description2) =
-            item.description2.unwrap_or_default().decode_truncated();
-        let (correction, cut_correction) = item.correction.unwrap_or_default().decode_truncated();
-        Self {
-            errorno,
-            description,
-            description2,
-            correction,
-            truncated: cut_errorno || cut_description || cut_description2 || cut_correction,
-        }
-    }
-
-    /// Whether this is an error of the XML gateway itself (`GW-…`), such as
-    /// a request it could not parse, rather than of a layer behind it.
+impl ErrorDetail<'_> {
+    /// Returns whether this is an error of the XML gateway itself (`GW-…`),
+    /// such as a request it could not parse, rather than of a layer behind
+    /// it.
     pub fn is_gateway_error(&self) -> bool {
         self.errorno.starts_with("GW-")
     }
 }
 
-impl fmt::Display for ErrorDetail {
+impl fmt::Display for ErrorDetail<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let errorno = if self.errorno.is_empty() {
             "(no errorno)"
         } else {
-            self.errorno.as_str()
+            self.errorno
         };
         f.write_str(errorno)?;
         let mut separator = ": ";
-        for text in [&self.description, &self.description2] {
+        for text in [self.description, self.description2] {
             let text = text.trim();
             if !text.is_empty() {
                 write!(f, "{separator}{text}")?;
@@ -270,8 +257,19 @@ impl fmt::Display for ErrorDetail {
     }
 }
 
+/// Where an item's texts sit in the shared pool: `(start, len)` in bytes
+/// for `description`, `description2` and `correction`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+struct StoredItem {
+    errorno: heapless::String<ERRORNO_CAPACITY>,
+    texts: [(u16, u16); 3],
+    truncated: bool,
+}
+
 /// A failure the gateway reported, with every error item it sent (up to
-/// [`MAX_ERRORS`]).
+/// [`MAX_ERRORS`], and their texts up to [`ERROR_TEXT_CAPACITY`] bytes in
+/// all).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct GatewayError {
@@ -282,21 +280,90 @@ pub struct GatewayError {
     /// The HTTP status the document came with, when known. The gateway
     /// answers a failed sign-in with 401 and an XML body.
     pub http_status: Option<u16>,
-    /// The error items, in document order.
-    pub errors: heapless::Vec<ErrorDetail, MAX_ERRORS>,
     /// Error items beyond [`MAX_ERRORS`] that were counted but not kept.
     pub omitted: usize,
+    items: heapless::Vec<StoredItem, MAX_ERRORS>,
+    text: heapless::String<ERROR_TEXT_CAPACITY>,
 }
 
 impl GatewayError {
-    /// Whether any item is an XML gateway error (`GW-…`).
-    pub fn is_gateway_error(&self) -> bool {
-        self.errors.iter().any(ErrorDetail::is_gateway_error)
+    /// Creates an error with no items.
+    pub fn new(layer: Layer, status: Status, http_status: Option<u16>) -> Self {
+        Self {
+            layer,
+            status,
+            http_status,
+            omitted: 0,
+            items: heapless::Vec::new(),
+            text: heapless::String::new(),
+        }
     }
 
-    /// Whether any item has this `errorno`.
+    /// Copies an item out of a response body, or counts it in
+    /// [`GatewayError::omitted`] when [`MAX_ERRORS`] are kept already.
+    pub fn push(&mut self, item: &ErrorRef<'_>) {
+        if self.items.is_full() {
+            self.omitted += 1;
+            return;
+        }
+        let (errorno, mut truncated) = item.errorno.unwrap_or_default().decode_truncated();
+        let mut texts = [(0u16, 0u16); 3];
+        for (span, value) in
+            texts
+                .iter_mut()
+                .zip([item.description, item.description2, item.correction])
+        {
+            let start = self.text.len();
+            truncated |= value.unwrap_or_default().decode_append(&mut self.text);
+            // The pool is far below 64 KiB, so both values fit in u16.
+            *span = (start as u16, (self.text.len() - start) as u16);
+        }
+        let _ = self.items.push(StoredItem {
+            errorno,
+            texts,
+            truncated,
+        });
+    }
+
+    /// Returns the kept error items, in document order.
+    pub fn errors(&self) -> impl ExactSizeIterator<Item = ErrorDetail<'_>> + '_ {
+        self.items.iter().map(|item| self.detail(item))
+    }
+
+    /// Returns the kept error item at `index`, in document order.
+    pub fn error(&self, index: usize) -> Option<ErrorDetail<'_>> {
+        self.items.get(index).map(|item| self.detail(item))
+    }
+
+    /// Returns the number of kept error items.
+    pub fn error_count(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Returns whether any item is an XML gateway error (`GW-…`).
+    pub fn is_gateway_error(&self) -> bool {
+        self.errors().any(|e| e.is_gateway_error())
+    }
+
+    /// Returns whether any item has this `errorno`.
     pub fn has_errorno(&self, errorno: &str) -> bool {
-        self.errors.iter().any(|e| e.errorno == errorno)
+        self.errors().any(|e| e.errorno == errorno)
+    }
+
+    fn detail<'a>(&'a self, item: &'a StoredItem) -> ErrorDetail<'a> {
+        let text = |(start, len): (u16, u16)| {
+            let start = usize::from(start);
+            self.text
+                .get(start..start + usize::from(len))
+                .unwrap_or_default()
+        };
+        ErrorDetail {
+            errorno: &item.errorno,
+            description: text(item.texts[0]),
+            description2: text(item.texts[1]),
+            correction: text(item.texts[2]),
+            truncated: item.truncated,
+        }
     }
 }
 
@@ -314,10 +381,10 @@ impl fmt::Display for GatewayError {
         if let Some(status) = self.http_status {
             write!(f, " (HTTP {status})")?;
         }
-        if self.errors.is_empty() {
+        if self.items.is_empty() {
             f.write_str(" with no error details")?;
         }
-        for (i, error) in self.errors.iter().enumerate() {
+        for (i, error) in self.errors().enumerate() {
             let separator = if i == 0 { ": " } else { "; " };
             write!(f, "{separator}{error}")?;
         }

@@ -433,20 +433,12 @@ impl<'a> Response<'a> {
         status: Status,
         http_status: Option<u16>,
     ) -> GatewayError {
-        let mut errors = heapless::Vec::new();
-        let mut omitted = self.omitted[layer_index(layer)];
+        let mut error = GatewayError::new(layer, status, http_status);
         for item in self.errors(layer) {
-            if errors.push(ErrorDetail::copy_from(item)).is_err() {
-                omitted += 1;
-            }
+            error.push(item);
         }
-        GatewayError {
-            layer,
-            status,
-            http_status,
-            errors,
-            omitted,
-        }
+        error.omitted += self.omitted[layer_index(layer)];
+        error
     }
 
     pub(crate) fn push_error(&mut self, layer: Layer, item: ErrorRef<'a>) {

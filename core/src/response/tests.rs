@@ -163,11 +163,11 @@ fn control_failure_is_control_layer() {
     };
     assert_eq!(error.layer, Layer::Control);
     assert_eq!(error.status, Status::Failure);
-    assert_eq!(error.errors.len(), 1);
-    assert_eq!(error.errors[0].errorno.as_str(), "XL03000006");
-    assert_eq!(error.errors[0].description.as_str(), "");
+    assert_eq!(error.error_count(), 1);
+    assert_eq!(error.error(0).unwrap().errorno, "XL03000006");
+    assert_eq!(error.error(0).unwrap().description, "");
     assert_eq!(
-        error.errors[0].description2.as_str(),
+        error.error(0).unwrap().description2,
         "Incorrect Intacct XML Partner ID or password."
     );
     assert!(!error.is_gateway_error());
@@ -183,7 +183,7 @@ fn authentication_failure_with_401() {
     assert_eq!(error.layer, Layer::Authentication);
     assert_eq!(error.http_status, Some(401));
     assert_eq!(
-        error.errors[0].description2.as_str(),
+        error.error(0).unwrap().description2,
         "Sign-in information is incorrect"
     );
     let text = format!("{error}");
@@ -200,13 +200,13 @@ fn result_failure_keeps_every_error_in_order() {
         panic!("expected a gateway error");
     };
     assert_eq!(error.layer, Layer::Result);
-    assert_eq!(error.errors.len(), 2);
-    assert_eq!(error.errors[0].errorno.as_str(), "BL34000061");
+    assert_eq!(error.error_count(), 2);
+    assert_eq!(error.error(0).unwrap().errorno, "BL34000061");
     assert_eq!(
-        error.errors[0].correction.as_str(),
+        error.error(0).unwrap().correction,
         "Use an existing location ID"
     );
-    assert_eq!(error.errors[1].errorno.as_str(), "BL01001973");
+    assert_eq!(error.error(1).unwrap().errorno, "BL01001973");
     assert_eq!(error.omitted, 0);
     let auth = response.authentication_info().unwrap().unwrap();
     assert_eq!(
@@ -249,7 +249,7 @@ fn more_errors_than_capacity_are_counted() {
     let ResponseError::Gateway(error) = parse(&text).check_status(None).unwrap_err() else {
         panic!("expected a gateway error");
     };
-    assert_eq!(error.errors.len(), MAX_ERRORS);
+    assert_eq!(error.error_count(), MAX_ERRORS);
     assert_eq!(error.omitted, 3);
     assert!(format!("{error}").ends_with("and 3 more errors not kept"));
 }
@@ -263,8 +263,11 @@ fn long_error_text_truncated_and_flagged() {
     let ResponseError::Gateway(error) = parse(&text).check_status(None).unwrap_err() else {
         panic!("expected a gateway error");
     };
-    assert!(error.errors[0].truncated);
-    assert_eq!(error.errors[0].description.len(), ERROR_TEXT_CAPACITY);
+    assert!(error.error(0).unwrap().truncated);
+    assert_eq!(
+        error.error(0).unwrap().description.len(),
+        ERROR_TEXT_CAPACITY
+    );
     assert!(format!("{error}").contains("[text truncated]"));
 }
 
@@ -274,8 +277,8 @@ fn error_fields_may_be_missing() {
     let ResponseError::Gateway(error) = parse(text).check_status(None).unwrap_err() else {
         panic!("expected a gateway error");
     };
-    assert_eq!(error.errors.len(), 1);
-    assert_eq!(error.errors[0], ErrorDetail::default());
+    assert_eq!(error.error_count(), 1);
+    assert_eq!(error.error(0).unwrap(), ErrorDetail::default());
 }
 
 #[test]
@@ -500,4 +503,38 @@ proptest::proptest! {
             Err(error) => proptest::prop_assert!(error.offset <= body.len()),
         }
     }
+}
+
+#[test]
+fn text_pool_keeps_every_errorno() {
+    let long = "x".repeat(ERROR_TEXT_CAPACITY);
+    let text = format!(
+        "<response><control><status>failure</status></control><errormessage>\
+         <error><errorno>E1</errorno><description>{long}</description></error>\
+         <error><errorno>E2</errorno><description2>second</description2></error>\
+         </errormessage></response>"
+    );
+    let ResponseError::Gateway(error) = parse(&text).check_status(None).unwrap_err() else {
+        panic!("expected a gateway error");
+    };
+    assert_eq!(error.error_count(), 2);
+    let first = error.error(0).unwrap();
+    let second = error.error(1).unwrap();
+    assert_eq!(first.errorno, "E1");
+    assert_eq!(first.description.len(), ERROR_TEXT_CAPACITY);
+    assert!(!first.truncated);
+    assert_eq!(second.errorno, "E2");
+    assert_eq!(second.description2, "");
+    assert!(second.truncated, "the pool was full, so the text was cut");
+}
+
+#[test]
+fn gateway_error_is_small() {
+    // The error travels through several stack frames on a device; keep it
+    // near the size of its text pool.
+    let size = core::mem::size_of::<GatewayError>();
+    assert!(
+        size < ERROR_TEXT_CAPACITY + 320,
+        "GatewayError is {size} bytes"
+    );
 }

@@ -129,6 +129,17 @@ impl<'a> XmlText<'a> {
         Ok(out)
     }
 
+    /// Appends the decoded value to `out`, keeping what fits; returns `true`
+    /// when characters were dropped.
+    pub fn decode_append<const N: usize>(&self, out: &mut heapless::String<N>) -> bool {
+        for c in self.chars() {
+            if out.push(c).is_err() {
+                return true;
+            }
+        }
+        false
+    }
+
     /// Decodes into a fixed-capacity string, keeping what fits; the flag is
     /// `true` when characters were dropped.
     pub fn decode_truncated<const N: usize>(&self) -> (heapless::String<N>, bool) {
