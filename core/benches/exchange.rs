@@ -8,39 +8,7 @@ use intacct_core::request::{Authentication, Control, GetApiSession, Login, Reque
 use intacct_core::response::Response;
 use std::hint::black_box;
 
-const BODY: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
-<response>
-      <control>
-            <status>success</status>
-            <senderid>demo-sender</senderid>
-            <controlid>3f0c5b7e-2a41-4c1e-9d55-0d3c2f6a9b10</controlid>
-            <uniqueid>false</uniqueid>
-            <dtdversion>3.0</dtdversion>
-      </control>
-      <operation>
-            <authentication>
-                  <status>success</status>
-                  <userid>demo-user</userid>
-                  <companyid>DEMO-CO</companyid>
-                  <locationid>EAST</locationid>
-                  <sessiontimestamp>2026-12-04T12:34:56-08:00</sessiontimestamp>
-                  <sessiontimeout>2026-12-04T13:04:56-08:00</sessiontimeout>
-            </authentication>
-            <result>
-                  <status>success</status>
-                  <function>getAPISession</function>
-                  <controlid>9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d</controlid>
-                  <data>
-                        <api>
-                              <sessionid>AbCdEfGhIjKlMnOpQrStUvWxYz0123456789abcd..</sessionid>
-                              <endpoint>https://api.intacct.com/ia/xml/xmlgw.phtml</endpoint>
-                              <locationid>EAST</locationid>
-                        </api>
-                  </data>
-            </result>
-      </operation>
-</response>
-"#;
+const BODY: &str = include_str!("success_response.xml");
 
 fn request() -> Request<'static, GetApiSession<'static>> {
     Request {

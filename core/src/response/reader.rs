@@ -11,8 +11,7 @@ use super::{AuthenticationBlock, MAX_DEPTH, Response, ResultBlock};
 use crate::xml::text::XmlText;
 use xmlparser::{ElementEnd, Token, Tokenizer};
 
-struct Open<'a> {
-    name: &'a str,
+struct Open {
     start: usize,
     content_start: usize,
     has_child: bool,
@@ -35,6 +34,7 @@ pub(super) fn read(body: &[u8]) -> Result<Response<'_>, ParseError> {
         text,
         base,
         stack: heapless::Vec::new(),
+        path: heapless::Vec::new(),
         response: Response::default(),
         root_seen: false,
         root_closed: false,
@@ -72,7 +72,9 @@ fn byte_offset(text: &str, row: u32, col: u32) -> usize {
 struct Reader<'a> {
     text: &'a str,
     base: usize,
-    stack: heapless::Vec<Open<'a>, MAX_DEPTH>,
+    stack: heapless::Vec<Open, MAX_DEPTH>,
+    /// The names of the open elements, in step with `stack`.
+    path: heapless::Vec<&'a str, MAX_DEPTH>,
     response: Response<'a>,
     root_seen: bool,
     root_closed: bool,
@@ -125,17 +127,15 @@ impl<'a> Reader<'a> {
             parent.has_child = true;
         }
         let open = Open {
-            name,
             start: offset,
             content_start: offset,
             has_child: false,
         };
-        if self.stack.push(open).is_err() {
+        if self.stack.push(open).is_err() || self.path.push(name).is_err() {
             return Err(self.error(ParseErrorKind::TooDeep, offset));
         }
 
-        let mut path = [""; MAX_DEPTH];
-        let path = self.path(&mut path);
+        let path = self.path.as_slice();
         match path {
             ["response", "operation", "authentication"] => {
                 if self.response.authentication.is_some() {
@@ -171,7 +171,7 @@ impl<'a> Reader<'a> {
         let Some(top) = self.stack.last() else {
             return Err(self.error(ParseErrorKind::MismatchedTag, tag_start));
         };
-        if name.is_some_and(|name| name != top.name) {
+        if name.is_some_and(|name| self.path.last() != Some(&name)) {
             return Err(self.error(ParseErrorKind::MismatchedTag, tag_start));
         }
         let (start, content_start, has_child) = (top.start, top.content_start, top.has_child);
@@ -181,8 +181,7 @@ impl<'a> Reader<'a> {
             None => "",
         };
 
-        let mut path = [""; MAX_DEPTH];
-        let path = self.path(&mut path);
+        let path = self.path.as_slice();
         if let ["response", "operation", "result", "data"] = path {
             if let Some(result) = self.response.result.as_mut() {
                 result.data = self.text.get(start..end);
@@ -204,18 +203,11 @@ impl<'a> Reader<'a> {
         }
 
         self.stack.pop();
+        self.path.pop();
         if self.stack.is_empty() {
             self.root_closed = true;
         }
         Ok(())
-    }
-
-    /// Copies the open element names into `out` and returns them as a path.
-    fn path<'p>(&self, out: &'p mut [&'a str; MAX_DEPTH]) -> &'p [&'a str] {
-        for (slot, open) in out.iter_mut().zip(self.stack.iter()) {
-            *slot = open.name;
-        }
-        &out[..self.stack.len()]
     }
 }
 

@@ -76,6 +76,15 @@ impl<'a> XmlText<'a> {
             in_cdata: false,
         };
         loop {
+            // Runs of plain ASCII text need no decoding; skip them at once.
+            if !decoder.in_cdata {
+                let plain = decoder
+                    .rest
+                    .bytes()
+                    .take_while(|&b| is_plain_ascii(b))
+                    .count();
+                decoder.rest = decoder.rest.get(plain..).unwrap_or_default();
+            }
             let offset = raw.len() - decoder.rest.len();
             match decoder.next_checked() {
                 None => return Ok(Self { raw }),
@@ -207,44 +216,46 @@ struct Decoder<'a> {
 impl Decoder<'_> {
     fn next_checked(&mut self) -> Option<Result<char, TextError>> {
         loop {
+            // Dispatch on the first byte: most characters are plain text,
+            // and only `]` (in CDATA), `<` and `&` start anything else.
+            let first = *self.rest.as_bytes().first()?;
             if self.in_cdata {
-                if let Some(after) = self.rest.strip_prefix("]]>") {
-                    self.rest = after;
-                    self.in_cdata = false;
-                    continue;
+                if first == b']' {
+                    if let Some(after) = self.rest.strip_prefix("]]>") {
+                        self.rest = after;
+                        self.in_cdata = false;
+                        continue;
+                    }
                 }
                 return self.take_literal();
             }
-            if let Some(after) = self.rest.strip_prefix("<![CDATA[") {
-                self.rest = after;
-                self.in_cdata = true;
-                continue;
-            }
-            if let Some(after) = self.rest.strip_prefix("<!--") {
-                match after.find("-->") {
-                    Some(end) => {
-                        self.rest = &after[end + 3..];
+            match first {
+                b'<' => {
+                    if let Some(after) = self.rest.strip_prefix("<![CDATA[") {
+                        self.rest = after;
+                        self.in_cdata = true;
                         continue;
                     }
-                    None => {
-                        self.rest = "";
-                        return Some(Err(TextError::UnexpectedMarkup));
+                    if let Some(after) = self.rest.strip_prefix("<!--") {
+                        if let Some(end) = after.find("-->") {
+                            self.rest = &after[end + 3..];
+                            continue;
+                        }
                     }
+                    self.rest = "";
+                    return Some(Err(TextError::UnexpectedMarkup));
                 }
+                b'&' => {
+                    let after = &self.rest[1..];
+                    let result = decode_reference(after);
+                    self.rest = match after.find(';') {
+                        Some(end) => &after[end + 1..],
+                        None => "",
+                    };
+                    return Some(result);
+                }
+                _ => return self.take_literal(),
             }
-            if self.rest.starts_with('<') {
-                self.rest = "";
-                return Some(Err(TextError::UnexpectedMarkup));
-            }
-            if let Some(after) = self.rest.strip_prefix('&') {
-                let result = decode_reference(after);
-                self.rest = match after.find(';') {
-                    Some(end) => &after[end + 1..],
-                    None => "",
-                };
-                return Some(result);
-            }
-            return self.take_literal();
         }
     }
 
@@ -258,6 +269,12 @@ impl Decoder<'_> {
             Some(Err(TextError::InvalidChar))
         }
     }
+}
+
+/// Whether `byte` is ASCII text that stands for itself: allowed by XML and
+/// not the start of a reference or markup.
+fn is_plain_ascii(byte: u8) -> bool {
+    matches!(byte, b'\t' | b'\n' | b'\r' | 0x20..=0x7e) && byte != b'&' && byte != b'<'
 }
 
 /// Decodes the reference that starts right after an `&`.
