@@ -39,8 +39,8 @@ pub trait Transport {
     /// The open stream. Dropping it closes the connection.
     type Connection: embedded_io::Read + embedded_io::Write;
 
-    /// Why a connection could not be opened. Its `Display` names the host
-    /// and the cause, and must not contain a secret.
+    /// Why a connection could not be opened. Its `Display` says what
+    /// failed and must not contain a secret.
     type Error: core::fmt::Debug + core::fmt::Display;
 
     /// Opens a connection to `target`.
