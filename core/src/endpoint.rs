@@ -77,6 +77,8 @@ pub enum EndpointError {
     },
     /// The URL has a `#fragment`, which has no meaning for a POST.
     Fragment,
+    /// The URL has a `?query` but no path, so it names no request target.
+    MissingPath,
 }
 
 impl fmt::Display for EndpointError {
@@ -101,6 +103,9 @@ impl fmt::Display for EndpointError {
                 "endpoint URL has a space, control or non-ASCII byte at offset {offset}"
             ),
             Self::Fragment => f.write_str("endpoint URL must not contain a #fragment"),
+            Self::MissingPath => f.write_str(
+                "endpoint URL has a query but no path; write it as https://host/path?query",
+            ),
         }
     }
 }
@@ -149,6 +154,9 @@ impl<'a> Endpoint<'a> {
             }
         }
 
+        if path.starts_with('?') {
+            return Err(EndpointError::MissingPath);
+        }
         let path = if path.is_empty() { "/" } else { path };
         Ok(Self {
             url,
@@ -375,6 +383,7 @@ mod tests {
                 EndpointError::InvalidCharacter { offset: 24 },
             ),
             ("https://api.intacct.com/#top", EndpointError::Fragment),
+            ("https://api.intacct.com?x=1", EndpointError::MissingPath),
             ("https://127.0.0.1:8443/", EndpointError::HostNotAllowed),
             ("https://[::1]:8080/", EndpointError::HostNotAllowed),
         ];

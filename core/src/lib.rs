@@ -162,6 +162,12 @@ extern crate std;
 #[macro_use]
 mod fmt;
 
+// Types of these crates appear in the public API (`heapless::String` in
+// capacities, `embedded_io` traits in `Transport`), so callers can name them
+// without depending on matching versions themselves.
+pub use embedded_io;
+pub use heapless;
+
 pub mod call;
 pub mod client;
 pub mod data;

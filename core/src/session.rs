@@ -52,9 +52,11 @@ pub struct Lifetime {
 
 impl Lifetime {
     /// Seconds the session had left when the response was sent:
-    /// `sessiontimeout - sessiontimestamp`. `None` when either is missing.
+    /// `sessiontimeout - sessiontimestamp`. `None` when either is missing or
+    /// the difference is not positive, which leaves the lifetime unknown.
     pub fn duration_s(&self) -> Option<i64> {
-        Some(self.session_timeout? - self.session_timestamp?)
+        let duration = self.session_timeout?.checked_sub(self.session_timestamp?)?;
+        (duration > 0).then_some(duration)
     }
 
     /// Returns the clock reading at which the session expires, `None` when
@@ -200,6 +202,15 @@ mod tests {
         let without_clock = Session::new(api(), Some(&auth(1_000, Some(2_000))), None);
         assert_eq!(without_clock.lifetime.remaining_ms(0), None);
         assert_eq!(without_clock.projected_timeout(), Some(2_000));
+    }
+
+    #[test]
+    fn session_non_positive_duration_is_unknown() {
+        for timeout in [1_000, 999] {
+            let session = Session::new(api(), Some(&auth(1_000, Some(timeout))), Some(0));
+            assert_eq!(session.lifetime.duration_s(), None, "timeout {timeout}");
+            assert!(!session.is_expired(u64::MAX), "timeout {timeout}");
+        }
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 use intacct_core::request::{ControlId, ControlIdSource};
 use std::fmt::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// A [`ControlIdSource`] that returns a random UUID v4 for each request,
 /// as the official SDKs do, from the operating system's random source.
@@ -19,12 +20,14 @@ impl ControlIdSource for UuidControlIds {
     fn next_control_id(&mut self) -> ControlId {
         let mut bytes = [0u8; 16];
         if getrandom::fill(&mut bytes).is_err() {
-            // No OS random source: fall back to the clock and a counter,
-            // which still differ between requests of this process.
+            // No OS random source: fall back to the clock and a counter of
+            // this process, so two ids drawn in the same clock tick differ.
+            static COUNTER: AtomicU64 = AtomicU64::new(0);
             let nanos = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_nanos());
-            bytes = nanos.to_le_bytes();
+            let count = u128::from(COUNTER.fetch_add(1, Ordering::Relaxed));
+            bytes = (nanos ^ (count << 64)).to_le_bytes();
         }
         format_uuid_v4(bytes)
     }

@@ -237,10 +237,18 @@ impl Transport for StdTransport {
     type Connection = StdConnection;
     type Error = TransportError;
 
-    /// Certificate failures and invalid server names repeat on every
-    /// attempt; everything else (refused, timed out, reset) may not.
+    /// Failures that rustls reports during the handshake (an untrusted
+    /// certificate, an alert, no common protocol version) and invalid server
+    /// names repeat on every attempt. Socket failures (refused, timed out,
+    /// reset) may not.
     fn is_transient(error: &TransportError) -> bool {
-        !(error.is_certificate_error() || matches!(error, TransportError::InvalidServerName { .. }))
+        !matches!(
+            error,
+            TransportError::TlsHandshake {
+                source: HandshakeFailure::Tls(_),
+                ..
+            } | TransportError::InvalidServerName { .. }
+        )
     }
 
     fn connect(&mut self, target: Target<'_>) -> Result<StdConnection, TransportError> {

@@ -32,6 +32,9 @@ impl BodyStart {
 impl fmt::Display for BodyStart {
     /// Shows the bytes as text, with anything not printable ASCII escaped.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_empty() {
+            return f.write_str("(body not kept)");
+        }
         for &b in self.0.iter() {
             if b == b' ' || b.is_ascii_graphic() {
                 fmt::Write::write_char(f, char::from(b))?;

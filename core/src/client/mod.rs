@@ -18,14 +18,15 @@ pub use error::{BODY_START_CAPACITY, BodyStart, ClientError, EndpointRole, IoSta
 
 use crate::call::{self, CallReceipt, CallResult};
 use crate::endpoint::{AllowedOrigin, Endpoint};
-use crate::http::{self, HttpError, ReadError, RequestHead, ResponseReader};
+use crate::http::{self, BodyFraming, HttpError, ReadError, RequestHead, ResponseReader};
 use crate::request::{
     Authentication, Control, ControlId, ControlIdSource, Function, GetApiSession, Request, Sender,
     SessionLocation, WriteError,
 };
-use crate::response::Response;
+use crate::response::{ParseErrorKind, Response};
 use crate::session::{Clock, Session};
 use crate::transport::{Security, Target, Transport};
+use core::fmt;
 use embedded_io::Error as _;
 
 /// Suggested size of the HTTP head buffer. Gateway heads are under 1 KiB;
@@ -106,7 +107,9 @@ pub struct Config<'a> {
     pub allowed_origins: &'a [AllowedOrigin<'a>],
     /// Retry policy.
     pub retry: RetryPolicy,
-    /// `uniqueid` for every request.
+    /// `uniqueid` for every request. Retries resend the same `controlid`,
+    /// so with `uniqueid` set the gateway rejects a retry of a request it
+    /// did receive as a duplicate; leave it off unless that is wanted.
     pub unique_id: bool,
 }
 
@@ -122,8 +125,8 @@ impl<'a> Config<'a> {
     }
 }
 
-/// The caller's buffers for one exchange.
-#[derive(Debug)]
+/// The caller's buffers for one exchange. Its `Debug` output shows only
+/// their sizes, because they hold requests and responses with secrets.
 pub struct Buffers<'b> {
     /// Receives the HTTP status line and headers.
     pub head: &'b mut [u8],
@@ -131,8 +134,18 @@ pub struct Buffers<'b> {
     pub body: &'b mut [u8],
 }
 
-/// A response body received with its HTTP status.
-#[derive(Debug, Clone, Copy)]
+impl fmt::Debug for Buffers<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Buffers")
+            .field("head_len", &self.head.len())
+            .field("body_len", &self.body.len())
+            .finish()
+    }
+}
+
+/// A response body received with its HTTP status. Its `Debug` output shows
+/// the body's length, not its content.
+#[derive(Clone, Copy)]
 pub struct Exchange<'b> {
     /// The HTTP status.
     pub status: u16,
@@ -140,6 +153,16 @@ pub struct Exchange<'b> {
     pub body: &'b [u8],
     /// Attempts made, the successful one included.
     pub attempts: u8,
+}
+
+impl fmt::Debug for Exchange<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Exchange")
+            .field("status", &self.status)
+            .field("body_len", &self.body.len())
+            .field("attempts", &self.attempts)
+            .finish()
+    }
 }
 
 struct OpenConnection<C> {
@@ -165,6 +188,9 @@ enum Attempt<E> {
         status: u16,
         body_len: usize,
         keep_alive: bool,
+        /// The body ended with the connection, so a cut-off body looks
+        /// complete to HTTP.
+        close_delimited: bool,
     },
     /// A failure worth another attempt.
     Retry(ClientError<E>),
@@ -221,7 +247,9 @@ impl<'a, T: Transport, M: Timer, I: ControlIdSource> Client<'a, T, M, I> {
         let response = check_response(&exchange, &control_id, &function_control_id)?;
 
         let api = response.api_session()?;
-        let authentication = response.authentication_info()?;
+        // The gateway created the session; a malformed timestamp only makes
+        // its lifetime unknown.
+        let authentication = response.authentication_info_or_unknown_lifetime()?;
         Endpoint::parse(&api.endpoint, self.config.allowed_origins).map_err(|error| {
             ClientError::Endpoint {
                 role: EndpointRole::Returned,
@@ -348,6 +376,7 @@ impl<'a, T: Transport, M: Timer, I: ControlIdSource> Client<'a, T, M, I> {
                     status,
                     body_len,
                     keep_alive,
+                    close_delimited,
                 } => {
                     info!(
                         "{} answered HTTP {} ({} body bytes) on attempt {}",
@@ -360,11 +389,21 @@ impl<'a, T: Transport, M: Timer, I: ControlIdSource> Client<'a, T, M, I> {
                         self.connection = None;
                     }
                     let body = buffers.body.get(..body_len).unwrap_or_default();
-                    if is_retryable_status(status) && Response::parse(body).is_err() {
+                    let parsed = Response::parse(body);
+                    let cut_off = close_delimited
+                        && matches!(&parsed, Err(e) if e.kind == ParseErrorKind::UnexpectedEnd);
+                    if is_retryable_status(status) && parsed.is_err() {
                         ClientError::HttpStatus {
                             status,
                             body_start: BodyStart::of(body),
                         }
+                    } else if cut_off {
+                        // Only the connection's close ended this body, and
+                        // the document inside is unfinished: it was cut off.
+                        ClientError::Http(HttpError::ClosedEarly {
+                            expected: None,
+                            received: body_len,
+                        })
                     } else {
                         return Ok(Exchange {
                             status,
@@ -476,11 +515,15 @@ fn exchange_once<C: embedded_io::Read + embedded_io::Write, E, F: Function>(
 ) -> Attempt<E> {
     match exchange(&mut stream, head, request, buffers) {
         Attempt::Done {
-            status, body_len, ..
+            status,
+            body_len,
+            close_delimited,
+            ..
         } => Attempt::Done {
             status,
             body_len,
             keep_alive: false,
+            close_delimited,
         },
         other => other,
     }
@@ -513,9 +556,14 @@ fn exchange<C: embedded_io::Read + embedded_io::Write, E, F: Function>(
         Err(_) => None,
     };
     let written = match staged {
-        Some(len) => stream
-            .write_all(buffers.body.get(..len).unwrap_or_default())
-            .map_err(|error| write_failed(error.kind())),
+        Some(len) => {
+            let sent = buffers.body.get_mut(..len).unwrap_or_default();
+            let result = stream.write_all(sent);
+            // The staged request holds passwords; do not leave them in a
+            // buffer that the caller keeps and the response may not cover.
+            sent.fill(0);
+            result.map_err(|error| write_failed(error.kind()))
+        }
         None => head
             .write_to(stream)
             .map_err(|error| write_failed(error.kind()))
@@ -533,7 +581,19 @@ fn exchange<C: embedded_io::Read + embedded_io::Write, E, F: Function>(
     }
 
     let mut reader = ResponseReader::new(buffers.head, buffers.body);
-    match http::read_response(stream, &mut reader) {
+    let read = http::read_response(stream, &mut reader);
+    if let (Err(_), Some(status)) = (&read, reader.status()) {
+        if is_retryable_status(status) {
+            // A CDN error page that is too large for the body buffer, or
+            // arrives broken, is still a status worth another attempt. Its
+            // bytes are not kept: the buffer may hold anything.
+            return Attempt::Retry(ClientError::HttpStatus {
+                status,
+                body_start: BodyStart::default(),
+            });
+        }
+    }
+    match read {
         Ok(()) => {}
         Err(ReadError::Io(error)) => {
             return Attempt::Retry(ClientError::Io {
@@ -551,6 +611,7 @@ fn exchange<C: embedded_io::Read + embedded_io::Write, E, F: Function>(
             status: response.status,
             body_len: response.body.len(),
             keep_alive: response.keep_alive,
+            close_delimited: response.framing == BodyFraming::CloseDelimited,
         },
         None => Attempt::Fail(ClientError::Http(HttpError::ClosedBeforeHead {
             received: 0,
@@ -580,23 +641,19 @@ pub fn check_response<'b, E>(
         Ok(response) => response,
         Err(error) => {
             let body_start = BodyStart::of(exchange.body);
-            let xml_like = exchange.body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'<')
-                && !matches!(
-                    error.kind,
-                    crate::response::ParseErrorKind::NotAResponse
-                        | crate::response::ParseErrorKind::Empty
-                );
             return Err(if !success {
                 ClientError::HttpStatus { status, body_start }
-            } else if xml_like {
+            } else if looks_like_xml_response(exchange.body) {
                 ClientError::Response(error.into())
             } else {
                 ClientError::UnexpectedContent { status, body_start }
             });
         }
     };
-    response.check_status(Some(status))?;
+    // Echoes first: a failure that belongs to another request must not be
+    // taken for this one's (a rejected session would be dropped for it).
     response.check_control_ids(control_id, function_control_id)?;
+    response.check_status(Some(status))?;
     if !success {
         return Err(ClientError::HttpStatus {
             status,
@@ -605,3 +662,19 @@ pub fn check_response<'b, E>(
     }
     Ok(response)
 }
+
+/// Whether a body that failed to parse was meant as a gateway response
+/// (an XML declaration or a `response` element first), as opposed to an
+/// HTML page or other content.
+fn looks_like_xml_response(body: &[u8]) -> bool {
+    let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
+    let start = body
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(body.len());
+    let body = body.get(start..).unwrap_or_default();
+    body.starts_with(b"<?xml") || body.starts_with(b"<response")
+}
+
+#[cfg(test)]
+mod tests;

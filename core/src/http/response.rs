@@ -241,6 +241,12 @@ impl<'h, 'b> ResponseReader<'h, 'b> {
         result
     }
 
+    /// Returns the status of the final response once its head has been
+    /// read, also when reading its body failed afterwards; `None` before.
+    pub fn status(&self) -> Option<u16> {
+        (self.head.status != 0).then_some(self.head.status)
+    }
+
     /// Returns whether the response is complete.
     pub fn is_complete(&self) -> bool {
         self.phase == Phase::Complete

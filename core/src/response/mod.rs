@@ -21,7 +21,7 @@ pub use error::{
 
 use crate::endpoint::{ENDPOINT_CAPACITY, EndpointUrl};
 use crate::time::{TimestampError, parse_unix_seconds};
-use crate::xml::text::{CapacityError, XmlText};
+pub use crate::xml::text::{CapacityError, XmlText};
 use core::fmt;
 
 /// Maximum element nesting depth. getAPISession responses nest six deep
@@ -161,7 +161,10 @@ pub struct AuthenticationBlock<'a> {
 }
 
 /// The `operation/result` element, borrowed.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+///
+/// Its `Debug` output redacts `session_id` and shows only the length of
+/// `data`, which holds the session id of a `getAPISession` result.
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
 pub struct ResultBlock<'a> {
     /// `status`.
     pub status: Option<XmlText<'a>>,
@@ -177,6 +180,23 @@ pub struct ResultBlock<'a> {
     pub endpoint: Option<XmlText<'a>>,
     /// `data/api/locationid`.
     pub location_id: Option<XmlText<'a>>,
+}
+
+impl fmt::Debug for ResultBlock<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ResultBlock")
+            .field("status", &self.status)
+            .field("function", &self.function)
+            .field("control_id", &self.control_id)
+            .field("data_len", &self.data.map(str::len))
+            .field(
+                "session_id",
+                &self.session_id.map(|id| crate::redact::Redacted(id.raw())),
+            )
+            .field("endpoint", &self.endpoint)
+            .field("location_id", &self.location_id)
+            .finish()
+    }
 }
 
 /// A response document, read and borrowed from its body.
@@ -424,6 +444,31 @@ impl<'a> Response<'a> {
             session_timestamp: timestamp("sessiontimestamp", block.session_timestamp)?,
             session_timeout: timestamp("sessiontimeout", block.session_timeout)?,
         }))
+    }
+
+    /// Like [`Response::authentication_info`], but a malformed timestamp
+    /// leaves both timestamps `None` (an unknown lifetime) instead of
+    /// failing. For a response whose function already ran, such as a
+    /// session the gateway created, where failing would waste that work.
+    pub fn authentication_info_or_unknown_lifetime(
+        &self,
+    ) -> Result<Option<AuthenticationInfo>, ResponseError> {
+        match self.authentication_info() {
+            Err(ResponseError::Timestamp { field, .. }) => {
+                warn!("{} is malformed; the session's lifetime is unknown", field);
+                let Some(block) = self.authentication else {
+                    return Ok(None);
+                };
+                Ok(Some(AuthenticationInfo {
+                    user_id: block.user_id.unwrap_or_default().decode("userid")?,
+                    company_id: block.company_id.unwrap_or_default().decode("companyid")?,
+                    location: Location::from_text(block.location_id)?,
+                    session_timestamp: None,
+                    session_timeout: None,
+                }))
+            }
+            other => other,
+        }
     }
 
     /// Builds the owned error for a failed layer.

@@ -538,3 +538,15 @@ fn gateway_error_is_small() {
         "GatewayError is {size} bytes"
     );
 }
+
+#[test]
+fn malformed_timestamp_tolerated_as_unknown() {
+    let text = SUCCESS_ENTITY.replace("2015-12-06T21:57:08-08:00", "2015-12-06 21:57:08");
+    let auth = parse(&text)
+        .authentication_info_or_unknown_lifetime()
+        .unwrap()
+        .unwrap();
+    assert_eq!(auth.user_id.as_str(), "testuser");
+    assert_eq!(auth.session_timestamp, None);
+    assert_eq!(auth.session_timeout, None);
+}
