@@ -130,7 +130,8 @@ pub enum ClientError<E> {
 }
 
 impl<E> ClientError<E> {
-    /// The gateway's error, when the failure is one the gateway reported.
+    /// Returns the gateway's error, when the failure is one the gateway
+    /// reported.
     pub fn gateway_error(&self) -> Option<&GatewayError> {
         match self {
             Self::Response(ResponseError::Gateway(error)) => Some(error),

@@ -109,7 +109,7 @@ pub struct Config<'a> {
     pub retry: RetryPolicy,
     /// `uniqueid` for every request. Retries resend the same `controlid`,
     /// so with `uniqueid` set the gateway rejects a retry of a request it
-    /// did receive as a duplicate; leave it off unless that is wanted.
+    /// did receive as a duplicate. Leave it off unless that is wanted.
     pub unique_id: bool,
 }
 
@@ -559,8 +559,8 @@ fn exchange<C: embedded_io::Read + embedded_io::Write, E, F: Function>(
         Some(len) => {
             let sent = buffers.body.get_mut(..len).unwrap_or_default();
             let result = stream.write_all(sent);
-            // The staged request holds passwords; do not leave them in a
-            // buffer that the caller keeps and the response may not cover.
+            // The staged request contains passwords. Clear it, because the
+            // caller keeps the buffer and the response may not cover it.
             sent.fill(0);
             result.map_err(|error| write_failed(error.kind()))
         }
@@ -663,7 +663,7 @@ pub fn check_response<'b, E>(
     Ok(response)
 }
 
-/// Whether a body that failed to parse was meant as a gateway response
+/// Returns whether a body that failed to parse was meant as a gateway response
 /// (an XML declaration or a `response` element first), as opposed to an
 /// HTML page or other content.
 fn looks_like_xml_response(body: &[u8]) -> bool {

@@ -11,7 +11,7 @@ use std::rc::Rc;
 use std::string::String;
 use std::vec::Vec;
 
-/// Each connection answers with the next scripted response, then reads 0.
+/// Each connection returns the next scripted response, then reads 0.
 struct Scripted {
     responses: Rc<RefCell<Vec<Vec<u8>>>>,
     sent: Rc<RefCell<Vec<Vec<u8>>>>,
