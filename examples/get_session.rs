@@ -116,20 +116,11 @@ fn parse_args() -> Result<Args, String> {
     Ok(args)
 }
 
-/// Splits `scheme://host:port[/path]` into its security, host and port.
+/// Reads the scheme, host and port of an `--allow-origin` URL.
 fn parse_origin(url: &str) -> Result<(Security, String, u16), String> {
-    let invalid = || format!("--allow-origin {url:?} is not scheme://host:port");
-    let (scheme, rest) = url.split_once("://").ok_or_else(invalid)?;
-    let security = match scheme {
-        "https" => Security::Tls,
-        "http" => Security::Plain,
-        _ => return Err(invalid()),
-    };
-    let authority = rest.split('/').next().unwrap_or_default();
-    let (host, port) = authority.rsplit_once(':').ok_or_else(invalid)?;
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    let port = port.parse().map_err(|_| invalid())?;
-    Ok((security, host.to_owned(), port))
+    let origin = AllowedOrigin::from_url(url)
+        .map_err(|error| format!("--allow-origin {url:?} is not a valid URL: {error}"))?;
+    Ok((origin.security, origin.host.to_owned(), origin.port))
 }
 
 fn main() -> ExitCode {

@@ -33,6 +33,20 @@ pub struct AllowedOrigin<'a> {
     pub port: u16,
 }
 
+impl<'a> AllowedOrigin<'a> {
+    /// Reads the origin (scheme, host and port) of `url`, such as a test
+    /// gateway's `http://127.0.0.1:8080/ia/xml/xmlgw.phtml`, to allow it. The
+    /// URL must be well formed; the host rule does not apply.
+    pub fn from_url(url: &'a str) -> Result<Self, EndpointError> {
+        let endpoint = Endpoint::parse_syntax(url)?;
+        Ok(Self {
+            security: endpoint.security,
+            host: endpoint.host,
+            port: endpoint.port,
+        })
+    }
+}
+
 /// A parsed, checked endpoint URL borrowing from its text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -115,6 +129,21 @@ impl core::error::Error for EndpointError {}
 impl<'a> Endpoint<'a> {
     /// Parses and checks `url` against the host rule and `allowed`.
     pub fn parse(url: &'a str, allowed: &[AllowedOrigin<'_>]) -> Result<Self, EndpointError> {
+        let endpoint = Self::parse_syntax(url)?;
+        let listed = allowed.iter().any(|origin| endpoint.is_origin(origin));
+        if !listed {
+            if endpoint.security == Security::Plain {
+                return Err(EndpointError::NotHttps);
+            }
+            if !is_intacct_host(endpoint.host) {
+                return Err(EndpointError::HostNotAllowed);
+            }
+        }
+        Ok(endpoint)
+    }
+
+    /// Parses `url` and checks everything but the host rule.
+    fn parse_syntax(url: &'a str) -> Result<Self, EndpointError> {
         if url.len() > ENDPOINT_CAPACITY {
             return Err(EndpointError::TooLong { len: url.len() });
         }
@@ -140,20 +169,6 @@ impl<'a> Endpoint<'a> {
         let host = host.strip_suffix('.').unwrap_or(host);
         check_host(host)?;
 
-        let listed = allowed.iter().any(|origin| {
-            origin.security == security
-                && origin.port == port
-                && origin.host.eq_ignore_ascii_case(host)
-        });
-        if !listed {
-            if security == Security::Plain {
-                return Err(EndpointError::NotHttps);
-            }
-            if !is_intacct_host(host) {
-                return Err(EndpointError::HostNotAllowed);
-            }
-        }
-
         if path.starts_with('?') {
             return Err(EndpointError::MissingPath);
         }
@@ -166,6 +181,12 @@ impl<'a> Endpoint<'a> {
             explicit_port,
             path,
         })
+    }
+
+    fn is_origin(&self, origin: &AllowedOrigin<'_>) -> bool {
+        origin.security == self.security
+            && origin.port == self.port
+            && origin.host.eq_ignore_ascii_case(self.host)
     }
 
     /// The whole URL as given.
@@ -411,6 +432,20 @@ mod tests {
             Endpoint::parse("https://127.0.0.1:8080/", &LOCAL),
             Err(EndpointError::HostNotAllowed)
         );
+    }
+
+    #[test]
+    fn allowed_origin_from_url() {
+        let origin = AllowedOrigin::from_url("http://127.0.0.1:8080/ia/xml/xmlgw.phtml").unwrap();
+        assert_eq!(origin, LOCAL[0]);
+        let origin = AllowedOrigin::from_url("https://[::1]:8443").unwrap();
+        assert_eq!(origin, LOCAL[1]);
+        assert_eq!(
+            AllowedOrigin::from_url("https://user@[::1]:8443"),
+            Err(EndpointError::UserInfo)
+        );
+        let endpoint = Endpoint::parse("https://[::1]:8443/x", &[origin]).unwrap();
+        assert_eq!(endpoint.port(), 8443);
     }
 
     #[test]

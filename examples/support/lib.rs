@@ -23,15 +23,12 @@ impl LocalGateway {
     /// Starts a simulator with `config` and `options` (loopback by default).
     pub fn start(config: Config, options: Options) -> io::Result<Self> {
         let simulator = Simulator::start(config, options)?;
-        let mut origins = Vec::new();
-        for (security, url) in [
-            (Security::Plain, simulator.http_url()),
-            (Security::Tls, simulator.https_url()),
-        ] {
-            if let Some((host, port)) = url.and_then(host_and_port) {
-                origins.push((security, host, port));
-            }
-        }
+        let origins = [simulator.http_url(), simulator.https_url()]
+            .into_iter()
+            .flatten()
+            .filter_map(|url| AllowedOrigin::from_url(url).ok())
+            .map(|origin| (origin.security, origin.host.to_owned(), origin.port))
+            .collect();
         Ok(Self { simulator, origins })
     }
 
@@ -89,14 +86,4 @@ pub fn demo_login(location_id: Option<&str>) -> Login<'_> {
         password: DEMO_USER_PASSWORD,
         location_id,
     }
-}
-
-/// Splits `scheme://host:port/...` into host (IPv6 without brackets) and
-/// port.
-fn host_and_port(url: &str) -> Option<(String, u16)> {
-    let rest = url.split_once("://")?.1;
-    let authority = rest.split('/').next()?;
-    let (host, port) = authority.rsplit_once(':')?;
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    Some((host.to_owned(), port.parse().ok()?))
 }
