@@ -19,7 +19,6 @@ use intacct_transport_std::StdTimer;
 use rand_core::OsRng;
 use std::cell::RefCell;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener};
-use std::time::{Duration, Instant};
 
 use std_embedded_nal::Stack;
 
@@ -325,11 +324,11 @@ fn silent_server_times_out_read() {
         .unwrap();
     let (_accepted, _) = listener.accept().unwrap();
 
-    let start = Instant::now();
+    // The server never writes, so only the transport's own timeout can end
+    // this read.
     let result = connection.read(&mut [0u8; 16]);
 
     assert_eq!(result, Err(ErrorKind::TimedOut));
-    assert!(start.elapsed() >= Duration::from_millis(200));
 }
 
 #[test]

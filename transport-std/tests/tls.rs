@@ -3,7 +3,7 @@
 mod support;
 
 use std::io::ErrorKind as IoErrorKind;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use embedded_io::{Read, Write};
 use intacct_core::transport::{Security, Target, Transport};
@@ -253,11 +253,9 @@ fn silent_server_times_out_handshake() {
         .build()
         .unwrap();
 
-    let started = Instant::now();
     let error = transport
         .connect(tls("127.0.0.1", addr.port()))
         .unwrap_err();
-    let elapsed = started.elapsed();
 
     assert!(error.is_timeout(), "{error:?}");
     assert!(
@@ -268,7 +266,6 @@ fn silent_server_times_out_handshake() {
         error.to_string().contains("timed out after 300 ms"),
         "{error}"
     );
-    assert!(elapsed < Duration::from_secs(3), "took {elapsed:?}");
     server.join().unwrap();
 }
 
