@@ -3,7 +3,7 @@
 //!
 //! The gateway returns the endpoint a session is tied to, and later calls go
 //! there with the session id. A client that followed any URL would hand the
-//! session to whoever can alter a response, so an endpoint must be `https`
+//! session to anyone who can alter a response, so an endpoint must be `https`
 //! on `intacct.com` or one of its subdomains. A local test gateway is
 //! reachable only through an [`AllowedOrigin`] the caller lists explicitly.
 
@@ -189,22 +189,22 @@ impl<'a> Endpoint<'a> {
             && origin.host.eq_ignore_ascii_case(self.host)
     }
 
-    /// The whole URL as given.
+    /// Returns the whole URL as given.
     pub fn url(&self) -> &'a str {
         self.url
     }
 
-    /// The host, without IPv6 brackets and without a trailing dot.
+    /// Returns the host, without IPv6 brackets and without a trailing dot.
     pub fn host(&self) -> &'a str {
         self.host
     }
 
-    /// The port, the scheme's default when the URL names none.
+    /// Returns the port, the scheme's default when the URL names none.
     pub fn port(&self) -> u16 {
         self.port
     }
 
-    /// Whether the URL names its port explicitly.
+    /// Returns whether the URL names its port explicitly.
     pub fn has_explicit_port(&self) -> bool {
         self.explicit_port
     }
@@ -214,12 +214,13 @@ impl<'a> Endpoint<'a> {
         self.security
     }
 
-    /// The request target: path and query, `/` when the URL has none.
+    /// Returns the request target: path and query, `/` when the URL has
+    /// none.
     pub fn path(&self) -> &'a str {
         self.path
     }
 
-    /// Where a transport connects for this endpoint.
+    /// Returns where a transport connects for this endpoint.
     pub fn target(&self) -> Target<'a> {
         Target {
             host: self.host,
@@ -228,7 +229,7 @@ impl<'a> Endpoint<'a> {
         }
     }
 
-    /// Whether two endpoints reach the same server (scheme, host and port),
+    /// Returns whether two endpoints reach the same server (scheme, host and port),
     /// so that an open connection to one serves the other.
     pub fn same_origin(&self, other: &Endpoint<'_>) -> bool {
         self.security == other.security
@@ -237,7 +238,8 @@ impl<'a> Endpoint<'a> {
     }
 }
 
-/// Whether `host` is `intacct.com` or a subdomain of it, ignoring case.
+/// Returns whether `host` is `intacct.com` or a subdomain of it, ignoring
+/// case.
 pub fn is_intacct_host(host: &str) -> bool {
     const DOMAIN: &str = "intacct.com";
     if host.eq_ignore_ascii_case(DOMAIN) {

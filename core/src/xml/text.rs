@@ -94,18 +94,18 @@ impl<'a> XmlText<'a> {
         }
     }
 
-    /// The raw, undecoded content.
+    /// Returns the raw, undecoded content.
     pub fn raw(&self) -> &'a str {
         self.raw
     }
 
-    /// Whether the decoded value is empty (`<locationid/>` or
+    /// Returns whether the decoded value is empty (`<locationid/>` or
     /// `<locationid></locationid>`).
     pub fn is_empty(&self) -> bool {
         self.chars().next().is_none()
     }
 
-    /// The decoded characters.
+    /// Returns the decoded characters.
     pub fn chars(&self) -> Chars<'a> {
         Chars {
             decoder: Decoder {
