@@ -1,7 +1,7 @@
 //! End-to-end tests of `getAPISession` through the std transport and the
 //! blocking client against the simulator over real TCP and TLS on loopback.
 
-// The client's error holds the gateway's error texts inline (there is no
+// The client's error contains the gateway's error texts inline (there is no
 // heap in the core), so results that carry it are large by design.
 #![allow(clippy::result_large_err)]
 

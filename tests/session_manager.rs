@@ -5,7 +5,7 @@
 //! simulator's clock forward together, so both sides agree on how much
 //! time passed without anyone waiting.
 
-// The client's error holds the gateway's error texts inline (there is no
+// The client's error contains the gateway's error texts inline (there is no
 // heap in the core), so results that carry it are large by design.
 #![allow(clippy::result_large_err)]
 

@@ -59,7 +59,7 @@ pub struct Endpoint<'a> {
     path: &'a str,
 }
 
-/// Why an endpoint URL was rejected.
+/// The reason an endpoint URL was rejected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]

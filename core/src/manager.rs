@@ -17,7 +17,7 @@
 //!    `sessiontimeout - sessiontimestamp`, counted from when the response
 //!    arrived. With less than [`RenewalPolicy::margin_ms`] left, it renews
 //!    with `<getAPISession/>` under session authentication, which slides
-//!    the timeout and keeps the level. Once the projection says the session
+//!    the timeout and keeps the level. Once the projection shows the session
 //!    has expired, it logs in again without asking the gateway first. When
 //!    responses state no `sessiontimeout`, the lifetime is unknown and the
 //!    manager renews [`RenewalPolicy::unknown_lifetime_interval_ms`] after

@@ -8,13 +8,13 @@
 
 use core::fmt;
 
-/// Why a timestamp could not be read.
+/// The failure to read a timestamp.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct TimestampError {
     /// Byte offset within the value where reading failed.
     pub offset: usize,
-    /// What was expected there.
+    /// The text expected at that offset.
     pub expected: &'static str,
 }
 
@@ -168,7 +168,8 @@ fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
     era * 146_097 + day_of_era - 719_468
 }
 
-/// The inverse of [`days_from_civil`].
+/// Converts days since 1970-01-01 to a date: the inverse of
+/// [`days_from_civil`].
 fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let days = days + 719_468;
     let era = days.div_euclid(146_097);

@@ -16,7 +16,7 @@ pub enum Security {
     Tls,
 }
 
-/// Where a transport connects.
+/// The destination of a transport's connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Target<'a> {
@@ -34,12 +34,12 @@ pub struct Target<'a> {
 /// [`Target::security`] is [`Security::Tls`], and return a stream that reads
 /// and writes plain HTTP bytes. An error from [`Transport::connect`] counts as
 /// a connection failure, which the client retries unless
-/// [`Transport::is_transient`] says another attempt would fail the same way.
+/// [`Transport::is_transient`] reports that another attempt would fail the same way.
 pub trait Transport {
     /// The open stream. Dropping it closes the connection.
     type Connection: embedded_io::Read + embedded_io::Write;
 
-    /// Why a connection could not be opened. Its `Display` says what
+    /// Why a connection could not be opened. Its `Display` states what
     /// failed and must not contain a secret.
     type Error: core::fmt::Debug + core::fmt::Display;
 

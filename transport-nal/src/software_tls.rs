@@ -60,7 +60,7 @@ impl<const READ: usize, const WRITE: usize> TlsBuffers<READ, WRITE> {
         }
     }
 
-    /// Whether a connection has leased the buffers now.
+    /// Returns whether a connection has leased the buffers now.
     pub fn is_leased(&self) -> bool {
         self.leased.get()
     }

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use rustls::CertificateError;
 
-/// Why a transport could not be built or a connection could not be opened.
+/// The failure to build a transport or open a connection.
 ///
 /// Each variant names the host, port, file or setting involved, and its
 /// `Display` text ends with what to check next where there is a next step.

@@ -23,7 +23,7 @@ impl BodyStart {
         Self(bytes)
     }
 
-    /// The kept bytes.
+    /// Returns the kept bytes.
     pub fn as_bytes(&self) -> &[u8] {
         &self.0
     }
@@ -59,7 +59,7 @@ impl defmt::Format for BodyStart {
     }
 }
 
-/// Which endpoint URL was rejected.
+/// The role of the endpoint URL that was rejected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum EndpointRole {
@@ -69,7 +69,7 @@ pub enum EndpointRole {
     Returned,
 }
 
-/// Where on a connection an I/O error happened.
+/// The stage of an exchange at which an I/O error happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum IoStage {
@@ -79,7 +79,7 @@ pub enum IoStage {
     Read,
 }
 
-/// Why a call through the client failed.
+/// The failure of a call through the client.
 ///
 /// `E` is the transport's connect error.
 #[derive(Debug, Clone, PartialEq)]
@@ -92,7 +92,7 @@ pub enum ClientError<E> {
     Endpoint {
         /// Which URL.
         role: EndpointRole,
-        /// Why it was rejected.
+        /// The reason for the rejection.
         error: EndpointError,
     },
     /// The request head could not be built from the endpoint.

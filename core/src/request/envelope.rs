@@ -104,7 +104,7 @@ impl defmt::Format for Login<'_> {
     }
 }
 
-/// How the operation authenticates.
+/// The operation's authentication.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Authentication<'a> {
     /// `login`: user id, company id and password.
@@ -179,7 +179,7 @@ impl<F: Function> Request<'_, F> {
         self.function.validate()
     }
 
-    /// The exact length of the document in bytes, after validation.
+    /// Validates, then returns the exact length of the document in bytes.
     pub fn encoded_len(&self) -> Result<usize, RequestError> {
         self.validate()?;
         let mut counter = Counter::default();

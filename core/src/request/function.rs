@@ -10,7 +10,7 @@ use crate::xml::escape::{Sink, write_escaped};
 /// what goes between, escaping every value with
 /// [`write_escaped`](crate::xml::escape::write_escaped).
 pub trait Function {
-    /// The function's name, for logs (`getAPISession`, `readByQuery`).
+    /// Returns the function's name, for logs (`getAPISession`, `readByQuery`).
     fn name(&self) -> &str;
 
     /// Checks every value the function writes, before anything is written.
@@ -47,21 +47,21 @@ pub struct GetApiSession<'a> {
 }
 
 impl<'a> GetApiSession<'a> {
-    /// A session at the caller's current level.
+    /// Requests a session at the caller's current level.
     pub const fn current() -> Self {
         Self {
             location: SessionLocation::Current,
         }
     }
 
-    /// A session at the top level.
+    /// Requests a session at the top level.
     pub const fn top_level() -> Self {
         Self {
             location: SessionLocation::TopLevel,
         }
     }
 
-    /// A session for entity `location_id`.
+    /// Requests a session for entity `location_id`.
     pub const fn entity(location_id: &'a str) -> Self {
         Self {
             location: SessionLocation::Entity(location_id),

@@ -23,7 +23,7 @@ use core::fmt;
 /// The `dtdversion` this crate writes and expects back.
 pub const DTD_VERSION: &str = "3.0";
 
-/// Why a request could not be built or written.
+/// The failure to build or write a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
@@ -70,7 +70,7 @@ impl From<InvalidChar> for RequestError {
     }
 }
 
-/// Why a request could not be written to a stream.
+/// The failure to write a request to a stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum WriteError<E> {

@@ -19,11 +19,11 @@ pub const ERRORNO_CAPACITY: usize = 24;
 /// stack frames on a microcontroller.
 pub const ERROR_TEXT_CAPACITY: usize = 640;
 
-/// Why a response document could not be read.
+/// The failure to read a response document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct ParseError {
-    /// What went wrong.
+    /// The kind of failure.
     pub kind: ParseErrorKind,
     /// Byte offset in the body where it was found.
     pub offset: usize,
@@ -52,10 +52,10 @@ pub enum ParseErrorKind {
     InvalidText {
         /// The element holding the text.
         field: &'static str,
-        /// What is wrong with it.
+        /// The problem in the text.
         error: TextError,
     },
-    /// An element that must hold text holds child elements.
+    /// An element that must contain only text contains child elements.
     UnexpectedChild {
         /// The element.
         field: &'static str,
@@ -70,7 +70,7 @@ pub enum ParseErrorKind {
         /// The element's path.
         field: &'static str,
     },
-    /// More than one `result`: a request holds one function, so one result
+    /// More than one `result`: a request contains one function, so one result
     /// is expected.
     MultipleResults,
 }
@@ -257,7 +257,7 @@ impl fmt::Display for ErrorDetail<'_> {
     }
 }
 
-/// Where an item's texts sit in the shared pool: `(start, len)` in bytes
+/// The location of an item's texts in the shared pool: `(start, len)` in bytes
 /// for `description`, `description2` and `correction`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -278,7 +278,7 @@ pub struct GatewayError {
     /// The failed layer's `status`.
     pub status: Status,
     /// The HTTP status the document came with, when known. The gateway
-    /// answers a failed sign-in with 401 and an XML body.
+    /// rejects a failed sign-in with 401 and an XML body.
     pub http_status: Option<u16>,
     /// Error items beyond [`MAX_ERRORS`] that were counted but not kept.
     pub omitted: usize,

@@ -163,7 +163,7 @@ pub struct AuthenticationBlock<'a> {
 /// The `operation/result` element, borrowed.
 ///
 /// Its `Debug` output redacts `session_id` and shows only the length of
-/// `data`, which holds the session id of a `getAPISession` result.
+/// `data`, which contains the session id of a `getAPISession` result.
 #[derive(Clone, Copy, Default, PartialEq, Eq)]
 pub struct ResultBlock<'a> {
     /// `status`.

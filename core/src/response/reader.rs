@@ -2,7 +2,7 @@
 //!
 //! The reader keeps a stack of open element names (at most
 //! [`MAX_DEPTH`](super::MAX_DEPTH)) and, when an element closes, matches
-//! the stack against the paths it knows. Known leaf values are kept as
+//! the stack against the known paths. Known leaf values are kept as
 //! borrowed [`XmlText`] after their references are checked; unknown
 //! elements are skipped.
 
@@ -211,7 +211,8 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// The layer an `errormessage/error` element at `path` belongs to.
+/// Returns the layer that an `errormessage/error` element at `path`
+/// belongs to.
 pub(super) fn error_item_layer(path: &[&str]) -> Option<Layer> {
     match path {
         ["response", "errormessage", "error"] => Some(Layer::Control),

@@ -6,7 +6,7 @@
 
 /// A destination for serialized bytes.
 pub trait Sink {
-    /// Why bytes could not be written.
+    /// The failure to write bytes.
     type Error;
 
     /// Appends `bytes` in full, or fails.
@@ -74,7 +74,7 @@ impl<'a> SliceSink<'a> {
         self.len
     }
 
-    /// Whether nothing has been written yet.
+    /// Returns whether nothing has been written yet.
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
@@ -121,7 +121,7 @@ impl<W: embedded_io::Write> Sink for IoSink<'_, W> {
 
 /// A character that XML 1.0 cannot carry, found in a named value.
 ///
-/// The error holds the field name and the position, never the value, so it
+/// The error contains the field name and the position, never the value, so it
 /// is safe to log for secrets too.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -146,7 +146,7 @@ impl core::fmt::Display for InvalidChar {
 
 impl core::error::Error for InvalidChar {}
 
-/// Whether XML 1.0 allows `c` in a document (the `Char` production).
+/// Returns whether XML 1.0 allows `c` in a document (the `Char` production).
 pub fn is_xml_char(c: char) -> bool {
     matches!(c, '\u{9}' | '\u{A}' | '\u{D}' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
 }

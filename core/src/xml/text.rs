@@ -29,7 +29,7 @@ impl fmt::Display for CapacityError {
 
 impl core::error::Error for CapacityError {}
 
-/// Why the text of an element could not be decoded.
+/// The failure to decode the text of an element.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum TextError {
@@ -115,12 +115,12 @@ impl<'a> XmlText<'a> {
         }
     }
 
-    /// Whether the decoded value equals `other`.
+    /// Returns whether the decoded value equals `other`.
     pub fn eq_str(&self, other: &str) -> bool {
         self.chars().eq(other.chars())
     }
 
-    /// The decoded length in bytes of UTF-8.
+    /// Returns the decoded length in bytes of UTF-8.
     pub fn decoded_len(&self) -> usize {
         self.chars().map(char::len_utf8).sum()
     }
@@ -271,7 +271,7 @@ impl Decoder<'_> {
     }
 }
 
-/// Whether `byte` is ASCII text that stands for itself: allowed by XML and
+/// Returns whether `byte` is ASCII text that represents itself: allowed by XML and
 /// not the start of a reference or markup.
 fn is_plain_ascii(byte: u8) -> bool {
     matches!(byte, b'\t' | b'\n' | b'\r' | 0x20..=0x7e) && byte != b'&' && byte != b'<'
